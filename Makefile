@@ -1,0 +1,72 @@
+# Kyoso: `make run` (local chain + contracts + API) and `make test` (every test). Both install what is missing.
+# Installs are stamped, so a second run skips them: the Python environment is rebuilt only when
+# requirements/lock.txt changes, node_modules only when package-lock.json changes.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TESTS ?= tests
+PYTEST_ARGS ?=
+
+# The solc version comes from package.json (npm `solc`), so the adapter's name always matches the compiler.
+SOLC_VERSION := $(shell sed -n 's/.*"solc": *"\([0-9.]*\)".*/\1/p' package.json)
+SOLC_ADAPTER := .solcx/solc-v$(SOLC_VERSION)
+# Anvil's native binary from its npm platform package, linked so that signals and kills reach Anvil itself,
+# not the Node wrapper in node_modules/.bin.
+ANVIL := .bin/anvil
+PY_STAMP := $(VENV)/.kyoso-lock.txt
+NODE_STAMP := node_modules/.kyoso-installed
+
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run test networks lock clean
+
+help:
+	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
+	@echo "make test   run every test (TESTS=path/to/test_file.py to run one file)"
+	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
+	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(ANVIL) networks
+
+$(PY_STAMP): requirements/lock.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Kyoso needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-deps --disable-pip-version-check -r requirements/lock.txt
+	@cp requirements/lock.txt $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Kyoso needs Node.js 20+ and npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC_ADAPTER): | $(NODE_STAMP)
+	@mkdir -p .solcx
+	@rm -f .solcx/solc-v*
+	ln -s ../tools/solc/solc.js $@
+
+$(ANVIL): | $(NODE_STAMP)
+	@mkdir -p .bin
+	@binary=$$(ls node_modules/@foundry-rs/anvil-*/bin/anvil 2>/dev/null | head -n 1); \
+	  test -n "$$binary" || { echo "No Anvil binary for this platform in node_modules/@foundry-rs"; exit 1; }; \
+	  ln -sfn "../$$binary" $@ && $@ --version | head -n 1
+
+# Brownie keeps networks in ~/.brownie/network-config.yaml; this adds or updates the project's networks there.
+networks: $(PY_STAMP)
+	@$(PY) tools/ensure_networks.py
+
+run: setup
+	@$(PY) tools/run_stack.py
+
+test: setup
+	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
+
+lock:
+	tools/lock.sh
+
+clean:
+	rm -rf build .kyoso reports .pytest_cache

@@ -1,0 +1,14 @@
+"""Shared fixtures. Tests run through `make test`, which starts brownie's `kyoso-test` network (Anvil on 8546)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT

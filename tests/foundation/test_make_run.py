@@ -1,0 +1,106 @@
+"""`make run`: the whole local stack comes up, answers /health, keeps its chain, and Ctrl-C stops all of it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+
+import pytest
+
+from tests.helpers.processes import Captured, free_port, is_listening
+
+pytestmark = pytest.mark.stack
+
+READY = "Kyoso is running"
+START_TIMEOUT_S = 120
+
+
+@pytest.fixture
+def stack_env(tmp_path):
+    return {
+        "KYOSO_CHAIN_PORT": str(free_port()),
+        "KYOSO_API_PORT": str(free_port()),
+        "KYOSO_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
+def start_stack(project_root, env) -> Captured:
+    return Captured(["make", "--no-print-directory", "run"], cwd=project_root, env=env)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def rpc(port: str, method: str, params: list) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())["result"]
+
+
+def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_root, stack_env):
+    stack = start_stack(project_root, stack_env)
+    try:
+        stack.wait_for_output(READY, START_TIMEOUT_S)
+        health = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/health")
+        assert health["status"] == "ok", health
+        assert health["chain_id"] == 31337
+        assert isinstance(health["block_number"], int) and health["block_number"] >= 0
+        assert health["database"] == "ok" and health["database_backend"] == "sqlite"
+        assert isinstance(health["contracts"], dict)
+        assert f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/docs" in stack.output
+        stack.ctrl_c()
+    finally:
+        stack.kill()
+    assert not is_listening(int(stack_env["KYOSO_CHAIN_PORT"])), "Anvil still listening after Ctrl-C"
+    assert not is_listening(int(stack_env["KYOSO_API_PORT"])), "API still listening after Ctrl-C"
+
+
+def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root, stack_env):
+    port = stack_env["KYOSO_CHAIN_PORT"]
+    api = f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/health"
+    stack = start_stack(project_root, stack_env)
+    try:
+        stack.wait_for_output(READY, START_TIMEOUT_S)
+        rpc(port, "anvil_mine", [hex(25)])
+        mined_to = get_json(api)["block_number"]
+        assert mined_to >= 25
+        stack.ctrl_c()
+    finally:
+        stack.kill()
+
+    stack = start_stack(project_root, stack_env)
+    try:
+        stack.wait_for_output(READY, START_TIMEOUT_S)
+        assert get_json(api)["block_number"] >= mined_to
+        stack.ctrl_c()
+    finally:
+        stack.kill()
+
+    stack = start_stack(project_root, {**stack_env, "FRESH": "1"})
+    try:
+        stack.wait_for_output(READY, START_TIMEOUT_S)
+        assert get_json(api)["block_number"] < mined_to
+        stack.ctrl_c()
+    finally:
+        stack.kill()
+
+
+@pytest.mark.parametrize("busy", ["KYOSO_CHAIN_PORT", "KYOSO_API_PORT"])
+def test_port_in_use_gives_a_clear_message_not_a_traceback(project_root, stack_env, busy):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", int(stack_env[busy])))
+        blocker.listen()
+        stack = start_stack(project_root, stack_env)
+        try:
+            code = stack.proc.wait(timeout=60)
+            stack.wait_for_output("already in use", 5)
+        finally:
+            stack.kill()
+    assert code != 0
+    assert f"Port {stack_env[busy]}" in stack.output
+    assert busy in stack.output  # tells how to pick another port
+    assert "Traceback" not in stack.output
