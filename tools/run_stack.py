@@ -2,7 +2,8 @@
 
 1. Anvil on 127.0.0.1:8545 (chain id 31337, 30M block gas limit, EIP-7825 per-transaction cap), its state kept
    in .kyoso/anvil-state.json across restarts (FRESH=1 starts a new chain and a new database);
-2. `brownie run scripts/deploy.py --network kyoso-dev` (attaches to that Anvil; deploys only what is missing);
+2. scripts/deploy.py on brownie's kyoso-dev network, attached to that Anvil (tools/brownie_run.py; deploys
+   only what is missing);
 3. the API (uvicorn) on 127.0.0.1:8000 with SQLite in .kyoso/kyoso.db.
 
 Every child gets PR_SET_PDEATHSIG, so even a killed supervisor leaves no orphan Anvil on the port.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -150,8 +150,12 @@ def main() -> int:
     print(f"Anvil: chain {CHAIN_ID} at http://127.0.0.1:{chain_port}, block {int(rpc('eth_blockNumber'), 16)}")
 
     env = {"KYOSO_DEPLOYMENTS_DIR": str(deployments_dir)}
-    brownie = shutil.which("brownie") or str(Path(sys.executable).parent / "brownie")
-    deploy = start("deploy", [brownie, "run", "scripts/deploy.py", "--network", brownie_network], env=env)
+    deploy = start(
+        "deploy",
+        [sys.executable, "tools/brownie_run.py", "scripts/deploy.py", "--network", brownie_network,
+         "--port", str(chain_port)],
+        env=env,
+    )
     if deploy.wait() != 0:
         raise StackError("Deploying the contracts failed (see the brownie output above)")
 

@@ -52,6 +52,7 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
         assert health["database"] == "ok" and health["database_backend"] == "sqlite"
         assert isinstance(health["contracts"], dict)
         assert f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/docs" in stack.output
+        assert "Launching 'anvil" not in stack.output, "the deploy step started a second chain"
         stack.ctrl_c()
     finally:
         stack.kill()
