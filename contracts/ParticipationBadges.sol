@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
+import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+import {IParticipationPoints} from "./interfaces/IParticipationPoints.sol";
+
+/// @notice ERC-5633 (Composable Soulbound NFT, EIP-1155 extension).
+interface IERC5633 {
+    /// @notice Emitted when token `id` becomes soulbound (`bounded`) or stops being so.
+    event Soulbound(uint256 indexed id, bool bounded);
+
+    /// @notice Whether token `id` is soulbound (cannot be transferred).
+    function isSoulbound(uint256 id) external view returns (bool);
+}
+
+/**
+ * @title Participation badges: soulbound ERC-1155 proofs of "I took part", one token id per event.
+ * @notice Organizations (the city, shops, universities, NPOs) each have admins and issuers; an issuer creates events
+ * for its own organization and issues each attendee at most one badge per event, either directly in batches or
+ * through an EIP-712 voucher it signed that anyone (the relayer) may submit. Each badge credits the event's
+ * participation points in {ParticipationPoints}. Badges never transfer: every transfer and approval reverts with
+ * {BadgeIsSoulbound}, and the ERC-5633 signal {isSoulbound} is true for every event. The one way a badge moves is
+ * {migrate}: with the holder's signature, all badges, points and voting power go to a new address at once, which
+ * is how a resident leaves a custodial wallet for their own. Governance (the timelock) administers the contract.
+ *
+ * @dev Why ownership is a bitmap and not OpenZeppelin's ERC1155 balances (measured in bench/results/gas.json,
+ * explained in docs/gas.md): OpenZeppelin keeps one storage slot per (token id, holder), so every badge of a
+ * returning member writes a new slot (22,100 gas). Here a holder's badges of 256 consecutive events share one
+ * slot, so a returning member's next badge is a 5,000-gas update. A badge is a single bit, so the ERC-1155 balance
+ * is 0 or 1, which is also the on-chain guard of "at most one badge per (event, holder)".
+ */
+contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataURI, IERC5633 {
+    /// @notice May create organizations (the community's operator, e.g. the backend's registrar key).
+    bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice EIP-712 type of a claim voucher signed by an issuer of the event's organization.
+    bytes32 public constant CLAIM_TYPEHASH = keccak256("Claim(address recipient,uint256 eventId,uint256 deadline)");
+    /// @notice EIP-712 type of a holder's consent to move everything to `to`.
+    bytes32 public constant MIGRATION_TYPEHASH =
+        keccak256("Migration(address from,address to,uint256 nonce,uint256 deadline)");
+
+    /// @dev One slot per event.
+    struct BadgeEvent {
+        uint64 organizationId;
+        uint32 points;
+        uint32 capacity; // 0: no limit
+        uint32 issued;
+        uint48 claimStart;
+        uint48 claimEnd;
+    }
+
+    IParticipationPoints private _points;
+    string private _defaultURI;
+    uint64 private _organizationCount;
+    uint256 private _eventCount;
+    mapping(uint256 eventId => BadgeEvent) private _events;
+    mapping(uint256 eventId => string) private _eventURIs;
+    mapping(address holder => mapping(uint256 bucket => uint256)) private _badges;
+    mapping(address holder => mapping(uint256 bucket => uint256)) private _revoked;
+
+    /// @notice Badges cannot be transferred or approved.
+    error BadgeIsSoulbound();
+    /// @notice `holder` already holds the badge of `eventId`.
+    error BadgeAlreadyIssued(uint256 eventId, address holder);
+    /// @notice `holder` does not hold the badge of `eventId`.
+    error BadgeNotHeld(uint256 eventId, address holder);
+    /// @notice The badge of `eventId` was revoked from `holder`; a voucher cannot bring it back, an issuer can.
+    error BadgeWasRevoked(uint256 eventId, address holder);
+    /// @notice No event with this id.
+    error UnknownEvent(uint256 eventId);
+    /// @notice No organization with this id.
+    error UnknownOrganization(uint64 organizationId);
+    /// @notice `account` is not an issuer of `organizationId`.
+    error NotIssuer(uint64 organizationId, address account);
+    /// @notice Claims of `eventId` are accepted only from `claimStart` to `claimEnd` (inclusive).
+    error ClaimWindowClosed(uint256 eventId, uint48 claimStart, uint48 claimEnd);
+    /// @notice Issuing would exceed the event's capacity.
+    error EventCapacityReached(uint256 eventId, uint32 capacity);
+    /// @notice The claim window must end after it starts.
+    error InvalidClaimWindow(uint48 claimStart, uint48 claimEnd);
+    /// @notice A capacity below the number already issued.
+    error CapacityBelowIssued(uint32 capacity, uint32 issued);
+    /// @notice The zero address cannot hold badges.
+    error InvalidRecipient(address recipient);
+    /// @notice The voucher or migration signature expired at `deadline`.
+    error SignatureExpired(uint256 deadline);
+    /// @notice The signature is malformed (bad length, high-s, or no signer can be recovered).
+    error InvalidSignature();
+    /// @notice The voucher was signed by `signer`, who is not an issuer of the event's organization.
+    error InvalidVoucherSigner(address signer);
+    /// @notice The migration was not signed by `from`.
+    error InvalidMigrationSigner(address signer, address from);
+    /// @notice Migration needs a new, non-zero address.
+    error InvalidMigration(address from, address to);
+    /// @notice {balanceOfBatch} needs as many ids as accounts.
+    error ArrayLengthMismatch(uint256 accounts, uint256 ids);
+    /// @notice The points ledger is already set.
+    error PointsLedgerAlreadySet();
+
+    /// @notice Emitted when an organization is registered.
+    event OrganizationCreated(uint64 indexed organizationId, address indexed admin);
+    /// @notice Emitted when an event is created.
+    event EventCreated(
+        uint256 indexed eventId,
+        uint64 indexed organizationId,
+        uint32 points,
+        uint48 claimStart,
+        uint48 claimEnd,
+        uint32 capacity
+    );
+    /// @notice Emitted when an event's claim window, capacity or URI changes.
+    event EventUpdated(uint256 indexed eventId, uint48 claimStart, uint48 claimEnd, uint32 capacity);
+    /// @notice Emitted when an issuer revokes a badge issued by mistake.
+    event BadgeRevoked(uint256 indexed eventId, address indexed holder, address indexed issuer, string reason);
+    /// @notice Emitted when all badges of `from` moved to `to`.
+    event BadgesMigrated(address indexed from, address indexed to, uint256 badges);
+    /// @notice Emitted when the points ledger is set (once).
+    event PointsLedgerSet(address indexed points);
+    /// @notice Emitted when the default metadata URI changes.
+    event DefaultURIChanged(string uri);
+
+    /// @param admin Administers the contract (grants the registrar role, sets the default URI); the timelock once
+    /// deployment is done.
+    /// @param defaultURI ERC-1155 metadata URI template with `{id}`, for events without a URI of their own.
+    constructor(address admin, string memory defaultURI) EIP712("Kyoso Participation Badges", "1") {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _defaultURI = defaultURI;
+    }
+
+    // ---------------------------------------------------------------- administration
+
+    /// @notice Sets the points ledger that badges credit. Once only; by the admin during deployment.
+    function setPointsLedger(IParticipationPoints points) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_points) != address(0)) revert PointsLedgerAlreadySet();
+        _points = points;
+        emit PointsLedgerSet(address(points));
+    }
+
+    /// @notice Sets the metadata URI template used by events without a URI of their own. Admin only.
+    function setDefaultURI(string calldata newURI) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _defaultURI = newURI;
+        emit DefaultURIChanged(newURI);
+    }
+
+    /// @notice Registers a new organization whose `admin` manages its issuers. Registrar only.
+    /// @return organizationId The new organization's id (from 1).
+    function createOrganization(address admin) external onlyRole(REGISTRAR_ROLE) returns (uint64 organizationId) {
+        organizationId = ++_organizationCount;
+        bytes32 adminRole = organizationAdminRole(organizationId);
+        _setRoleAdmin(organizationIssuerRole(organizationId), adminRole);
+        _grantRole(adminRole, admin);
+        emit OrganizationCreated(organizationId, admin);
+    }
+
+    /// @notice The role of an organization's admins: they grant and revoke its issuer role. Its own admin role is
+    /// the contract's admin (governance), which can therefore replace an organization's admins.
+    function organizationAdminRole(uint64 organizationId) public pure returns (bytes32) {
+        return keccak256(abi.encode("KYOSO_ORGANIZATION_ADMIN", organizationId));
+    }
+
+    /// @notice The role of an organization's issuers: they create its events, issue, sign vouchers and revoke.
+    function organizationIssuerRole(uint64 organizationId) public pure returns (bytes32) {
+        return keccak256(abi.encode("KYOSO_ORGANIZATION_ISSUER", organizationId));
+    }
+
+    /// @notice Whether `account` may issue for `organizationId`.
+    function isIssuer(uint64 organizationId, address account) public view returns (bool) {
+        return hasRole(organizationIssuerRole(organizationId), account);
+    }
+
+    /// @notice Number of organizations registered.
+    function organizationCount() external view returns (uint64) {
+        return _organizationCount;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice Creates an event of `organizationId`. Issuers of that organization only.
+    /// @param uri_ Metadata URI (may contain `{id}`); empty to use the default URI.
+    /// @param points Participation points each badge credits.
+    /// @param claimStart First second at which badges can be issued or claimed.
+    /// @param claimEnd Last second at which badges can be issued or claimed.
+    /// @param capacity Most badges the event may have; 0 for no limit.
+    /// @return eventId The new event's id, which is also its ERC-1155 token id (from 1).
+    function createEvent(
+        uint64 organizationId,
+        string calldata uri_,
+        uint32 points,
+        uint48 claimStart,
+        uint48 claimEnd,
+        uint32 capacity
+    ) external returns (uint256 eventId) {
+        if (organizationId == 0 || organizationId > _organizationCount) revert UnknownOrganization(organizationId);
+        _checkIssuer(organizationId);
+        if (claimEnd <= claimStart) revert InvalidClaimWindow(claimStart, claimEnd);
+        eventId = ++_eventCount;
+        _events[eventId] = BadgeEvent(organizationId, points, capacity, 0, claimStart, claimEnd);
+        if (bytes(uri_).length != 0) _eventURIs[eventId] = uri_;
+        emit EventCreated(eventId, organizationId, points, claimStart, claimEnd, capacity);
+        emit Soulbound(eventId, true);
+        emit URI(uri(eventId), eventId);
+    }
+
+    /// @notice Changes an event's claim window, capacity and metadata URI (its points never change). Issuers of
+    /// the event's organization only.
+    function updateEvent(
+        uint256 eventId,
+        string calldata uri_,
+        uint48 claimStart,
+        uint48 claimEnd,
+        uint32 capacity
+    ) external {
+        BadgeEvent storage badgeEvent = _existingEvent(eventId);
+        _checkIssuer(badgeEvent.organizationId);
+        if (claimEnd <= claimStart) revert InvalidClaimWindow(claimStart, claimEnd);
+        if (capacity != 0 && capacity < badgeEvent.issued) revert CapacityBelowIssued(capacity, badgeEvent.issued);
+        badgeEvent.claimStart = claimStart;
+        badgeEvent.claimEnd = claimEnd;
+        badgeEvent.capacity = capacity;
+        _eventURIs[eventId] = uri_;
+        emit EventUpdated(eventId, claimStart, claimEnd, capacity);
+        emit URI(uri(eventId), eventId);
+    }
+
+    /// @notice An event's settings.
+    function eventInfo(uint256 eventId) external view returns (BadgeEvent memory) {
+        return _existingEvent(eventId);
+    }
+
+    /// @notice Number of events created; event ids run from 1 to this.
+    function eventCount() external view returns (uint256) {
+        return _eventCount;
+    }
+
+    // ---------------------------------------------------------------- issuance
+
+    /// @notice Issues the badge of `eventId` to each of `recipients` in one transaction. Issuers of the event's
+    /// organization only, within the claim window and capacity; reverts if anyone already holds it.
+    function issue(uint256 eventId, address[] calldata recipients) external {
+        BadgeEvent storage badgeEvent = _existingEvent(eventId);
+        BadgeEvent memory settings = badgeEvent;
+        _checkIssuer(settings.organizationId);
+        _checkOpen(eventId, settings, recipients.length);
+        badgeEvent.issued = settings.issued + uint32(recipients.length);
+        uint256 bucket = eventId >> 8;
+        uint256 bit = 1 << (eventId & 0xff);
+        for (uint256 i = 0; i < recipients.length; ++i) {
+            _award(eventId, bucket, bit, recipients[i]);
+        }
+        _points.mintBatch(recipients, settings.points);
+    }
+
+    /// @notice Issues the badge of `eventId` to `recipient` with a voucher signed by an issuer of the event's
+    /// organization (EIP-712 `Claim`). Anyone may submit it; it works once per (event, holder).
+    function claim(address recipient, uint256 eventId, uint256 deadline, bytes calldata signature) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        BadgeEvent storage badgeEvent = _existingEvent(eventId);
+        BadgeEvent memory settings = badgeEvent;
+        address signer = _recover(keccak256(abi.encode(CLAIM_TYPEHASH, recipient, eventId, deadline)), signature);
+        if (!isIssuer(settings.organizationId, signer)) revert InvalidVoucherSigner(signer);
+        _checkOpen(eventId, settings, 1);
+        uint256 bucket = eventId >> 8;
+        uint256 bit = 1 << (eventId & 0xff);
+        if (_revoked[recipient][bucket] & bit != 0) revert BadgeWasRevoked(eventId, recipient);
+        badgeEvent.issued = settings.issued + 1;
+        _award(eventId, bucket, bit, recipient);
+        address[] memory one = new address[](1);
+        one[0] = recipient;
+        _points.mintBatch(one, settings.points);
+    }
+
+    /// @notice Revokes a badge issued by mistake, with the reason, and removes its points. Issuers of the event's
+    /// organization only.
+    function revoke(uint256 eventId, address holder, string calldata reason) external {
+        BadgeEvent storage badgeEvent = _existingEvent(eventId);
+        _checkIssuer(badgeEvent.organizationId);
+        uint256 bucket = eventId >> 8;
+        uint256 bit = 1 << (eventId & 0xff);
+        uint256 held = _badges[holder][bucket];
+        if (held & bit == 0) revert BadgeNotHeld(eventId, holder);
+        _badges[holder][bucket] = held & ~bit;
+        _revoked[holder][bucket] |= bit;
+        badgeEvent.issued -= 1;
+        emit TransferSingle(msg.sender, holder, address(0), eventId, 1);
+        emit BadgeRevoked(eventId, holder, msg.sender, reason);
+        _points.burn(holder, badgeEvent.points);
+    }
+
+    // ---------------------------------------------------------------- migration to self-custody
+
+    /// @notice Moves every badge, point and the voting power of `from` to `to`, with `from`'s EIP-712 `Migration`
+    /// signature; anyone (the relayer) may submit it. A badge `to` already holds is not duplicated: `from`'s copy and
+    /// its points are burned.
+    function migrateWithSignature(address from, address to, uint256 deadline, bytes calldata signature) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        address signer = _recover(
+            keccak256(abi.encode(MIGRATION_TYPEHASH, from, to, nonces(from), deadline)),
+            signature
+        );
+        if (signer != from) revert InvalidMigrationSigner(signer, from);
+        _useNonce(from);
+        _migrate(from, to);
+    }
+
+    /// @notice Moves every badge, point and the caller's voting power to `to` (see {migrateWithSignature}).
+    function migrate(address to) external {
+        _migrate(msg.sender, to);
+    }
+
+    // ---------------------------------------------------------------- ERC-1155 (soulbound) and metadata
+
+    /// @notice 1 if `account` holds the badge of event `id`, else 0.
+    function balanceOf(address account, uint256 id) public view returns (uint256) {
+        return (_badges[account][id >> 8] >> (id & 0xff)) & 1;
+    }
+
+    /// @notice {balanceOf} for many (account, id) pairs.
+    function balanceOfBatch(address[] calldata accounts, uint256[] calldata ids) external view returns (uint256[] memory) {
+        if (accounts.length != ids.length) revert ArrayLengthMismatch(accounts.length, ids.length);
+        uint256[] memory balances = new uint256[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            balances[i] = balanceOf(accounts[i], ids[i]);
+        }
+        return balances;
+    }
+
+    /// @notice The event ids of every badge `account` holds.
+    function badgesOf(address account) external view returns (uint256[] memory ids) {
+        uint256 buckets = (_eventCount >> 8) + 1;
+        uint256 count = 0;
+        for (uint256 bucket = 0; bucket < buckets; ++bucket) count += _popcount(_badges[account][bucket]);
+        ids = new uint256[](count);
+        uint256 next = 0;
+        for (uint256 bucket = 0; bucket < buckets; ++bucket) {
+            uint256 bits = _badges[account][bucket];
+            for (uint256 i = 0; bits != 0; ++i) {
+                if (bits & 1 != 0) ids[next++] = (bucket << 8) | i;
+                bits >>= 1;
+            }
+        }
+    }
+
+    /// @notice Always reverts: badges cannot be transferred.
+    function safeTransferFrom(address, address, uint256, uint256, bytes calldata) external pure {
+        revert BadgeIsSoulbound();
+    }
+
+    /// @notice Always reverts: badges cannot be transferred.
+    function safeBatchTransferFrom(address, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        pure
+    {
+        revert BadgeIsSoulbound();
+    }
+
+    /// @notice Always reverts: badges cannot be approved.
+    function setApprovalForAll(address, bool) external pure {
+        revert BadgeIsSoulbound();
+    }
+
+    /// @notice Always false: nobody may move anyone's badges.
+    function isApprovedForAll(address, address) external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice ERC-5633: every badge is soulbound.
+    function isSoulbound(uint256 id) external view returns (bool) {
+        return id != 0 && id <= _eventCount;
+    }
+
+    /// @notice ERC-1155 metadata URI of event `id`; clients replace `{id}` with the id in hex (64 digits).
+    function uri(uint256 id) public view returns (string memory) {
+        string memory own = _eventURIs[id];
+        return bytes(own).length != 0 ? own : _defaultURI;
+    }
+
+    /// @notice The points ledger badges credit.
+    function pointsLedger() external view returns (address) {
+        return address(_points);
+    }
+
+    /// @notice ERC-165: ERC-1155, its metadata extension, ERC-5633 and AccessControl.
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
+        return interfaceId == type(IERC1155).interfaceId || interfaceId == type(IERC1155MetadataURI).interfaceId
+            || interfaceId == type(IERC5633).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _award(uint256 eventId, uint256 bucket, uint256 bit, address recipient) private {
+        if (recipient == address(0)) revert InvalidRecipient(recipient);
+        uint256 held = _badges[recipient][bucket];
+        if (held & bit != 0) revert BadgeAlreadyIssued(eventId, recipient);
+        _badges[recipient][bucket] = held | bit;
+        emit TransferSingle(msg.sender, address(0), recipient, eventId, 1);
+        ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipient, eventId, 1, "");
+    }
+
+    function _migrate(address from, address to) private {
+        if (to == address(0) || to == from) revert InvalidMigration(from, to);
+        uint256 buckets = (_eventCount >> 8) + 1;
+        uint256[] memory moved = new uint256[](buckets);
+        uint256 movedCount = 0;
+        for (uint256 bucket = 0; bucket < buckets; ++bucket) {
+            uint256 bits = _badges[from][bucket];
+            if (bits == 0) continue;
+            uint256 existing = _badges[to][bucket];
+            uint256 duplicates = bits & existing;
+            if (duplicates != 0) _burnDuplicates(from, bucket, duplicates);
+            moved[bucket] = bits & ~duplicates;
+            movedCount += _popcount(moved[bucket]);
+            _badges[to][bucket] = existing | bits;
+            delete _badges[from][bucket];
+        }
+        uint256[] memory ids = new uint256[](movedCount);
+        uint256[] memory values = new uint256[](movedCount);
+        uint256 next = 0;
+        for (uint256 bucket = 0; bucket < buckets; ++bucket) {
+            uint256 bits = moved[bucket];
+            for (uint256 i = 0; bits != 0; ++i) {
+                if (bits & 1 != 0) {
+                    ids[next] = (bucket << 8) | i;
+                    values[next++] = 1;
+                }
+                bits >>= 1;
+            }
+        }
+        emit TransferBatch(msg.sender, from, to, ids, values);
+        emit BadgesMigrated(from, to, movedCount);
+        _points.migrate(from, to);
+        ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, "");
+    }
+
+    function _burnDuplicates(address from, uint256 bucket, uint256 duplicates) private {
+        uint256 points = 0;
+        for (uint256 i = 0; duplicates >> i != 0; ++i) {
+            if ((duplicates >> i) & 1 != 0) {
+                uint256 eventId = (bucket << 8) | i;
+                BadgeEvent storage badgeEvent = _events[eventId];
+                points += badgeEvent.points;
+                badgeEvent.issued -= 1;
+                emit TransferSingle(msg.sender, from, address(0), eventId, 1);
+            }
+        }
+        if (points != 0) _points.burn(from, points);
+    }
+
+    function _existingEvent(uint256 eventId) private view returns (BadgeEvent storage badgeEvent) {
+        badgeEvent = _events[eventId];
+        if (badgeEvent.organizationId == 0) revert UnknownEvent(eventId);
+    }
+
+    function _checkIssuer(uint64 organizationId) private view {
+        if (!isIssuer(organizationId, msg.sender)) revert NotIssuer(organizationId, msg.sender);
+    }
+
+    function _checkOpen(uint256 eventId, BadgeEvent memory settings, uint256 count) private view {
+        if (block.timestamp < settings.claimStart || block.timestamp > settings.claimEnd) {
+            revert ClaimWindowClosed(eventId, settings.claimStart, settings.claimEnd);
+        }
+        if (settings.capacity != 0 && settings.issued + count > settings.capacity) {
+            revert EventCapacityReached(eventId, settings.capacity);
+        }
+    }
+
+    function _recover(bytes32 structHash, bytes calldata signature) private view returns (address signer) {
+        ECDSA.RecoverError error;
+        (signer, error, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
+        if (error != ECDSA.RecoverError.NoError) revert InvalidSignature();
+    }
+
+    function _popcount(uint256 bits) private pure returns (uint256 count) {
+        while (bits != 0) {
+            bits &= bits - 1;
+            ++count;
+        }
+    }
+}
