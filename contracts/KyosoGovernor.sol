@@ -95,6 +95,24 @@ contract KyosoGovernor is
         return super.proposalNeedsQueuing(proposalId);
     }
 
+    /// @dev Voting weight comes from the registered proposal snapshot, which the points ledger answers exactly. The
+    /// one other timepoint the Governor asks for is `clock() - 1`, for the proposal threshold in {propose}; the
+    /// ledger records no history for it (see ParticipationPoints), so the threshold is checked against current
+    /// voting power instead. OpenZeppelin looks one step back to stop tokens borrowed within a block from meeting the
+    /// threshold; points cannot be borrowed, bought or transferred, and delegated points are real points, so the
+    /// current value carries no such risk.
+    function _getVotes(address account, uint256 timepoint, bytes memory params)
+        internal
+        view
+        override(Governor, GovernorVotes)
+        returns (uint256)
+    {
+        if (timepoint + 1 == clock() && !IParticipationPoints(address(token())).isSnapshot(SafeCast.toUint48(timepoint))) {
+            return token().getVotes(account);
+        }
+        return super._getVotes(account, timepoint, params);
+    }
+
     /// @dev Registers the new proposal's snapshot with the points ledger, so voting power at it stays exact.
     function _propose(
         address[] memory targets,

@@ -228,7 +228,7 @@ contract ParticipationPoints is IERC20Metadata, IERC5805, IParticipationPoints, 
         return _snapshotRegistrar;
     }
 
-    /// @notice Whether `timepoint` was registered as a proposal snapshot.
+    /// @inheritdoc IParticipationPoints
     function isSnapshot(uint48 timepoint) external view returns (bool) {
         return _isSnapshot[timepoint];
     }

@@ -15,4 +15,7 @@ interface IParticipationPoints {
     /// @notice Records `timepoint` as a proposal snapshot, so that voting power at it stays exact. Only the
     /// snapshot registrar (the governor).
     function registerSnapshot(uint48 timepoint) external;
+
+    /// @notice Whether `timepoint` was registered as a proposal snapshot.
+    function isSnapshot(uint48 timepoint) external view returns (bool);
 }
