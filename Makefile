@@ -23,12 +23,13 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test networks lock clean
+.PHONY: help setup run test networks lock clean bench-gas
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
 	@echo "make test   run every test (TESTS=path/to/test_file.py to run one file)"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
+	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(ANVIL) networks
@@ -64,6 +65,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
+
+# Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
+bench-gas: setup
+	$(PY) tools/brownie_run.py bench/gas.py --network kyoso-test
 
 lock:
 	tools/lock.sh

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's own modules (tools/, scripts/) for the script to import
 
 
 def main(argv: list[str]) -> int:
@@ -42,6 +43,10 @@ def main(argv: list[str]) -> int:
             print(f"No chain answers at {host}:{args.port} (network {args.network})", file=sys.stderr)
             return 1
     network.connect(args.network)  # attaches to the running chain
+    if network.show_active() in ("kyoso-test", "kyoso-dev"):
+        from tools.brownie_settings import apply_gas_policy
+
+        apply_gas_policy()
     kyoso._add_to_main_namespace()  # lets the script `from brownie import <ContractName>`, as under `brownie run`
     try:
         script = (ROOT / args.script).resolve()

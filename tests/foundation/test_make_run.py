@@ -50,7 +50,9 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
         assert health["chain_id"] == 31337
         assert isinstance(health["block_number"], int) and health["block_number"] >= 0
         assert health["database"] == "ok" and health["database_backend"] == "sqlite"
-        assert isinstance(health["contracts"], dict)
+        assert set(health["contracts"]) == {
+            "ParticipationBadges", "ParticipationPoints", "KyosoTimelock", "KyosoGovernor",
+        }
         assert f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/docs" in stack.output
         assert "Launching 'anvil" not in stack.output, "the deploy step started a second chain"
         stack.ctrl_c()
@@ -67,7 +69,8 @@ def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root,
     try:
         stack.wait_for_output(READY, START_TIMEOUT_S)
         rpc(port, "anvil_mine", [hex(25)])
-        mined_to = get_json(api)["block_number"]
+        first = get_json(api)
+        mined_to, first_contracts = first["block_number"], first["contracts"]
         assert mined_to >= 25
         stack.ctrl_c()
     finally:
@@ -76,7 +79,10 @@ def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root,
     stack = start_stack(project_root, stack_env)
     try:
         stack.wait_for_output(READY, START_TIMEOUT_S)
-        assert get_json(api)["block_number"] >= mined_to
+        health = get_json(api)
+        assert health["block_number"] >= mined_to
+        assert health["contracts"] == first_contracts  # the chain kept them: nothing was deployed again
+        assert "already deployed" in stack.output
         stack.ctrl_c()
     finally:
         stack.kill()
@@ -85,6 +91,7 @@ def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root,
     try:
         stack.wait_for_output(READY, START_TIMEOUT_S)
         assert get_json(api)["block_number"] < mined_to
+        assert "Kyoso deployed on chain 31337" in stack.output
         stack.ctrl_c()
     finally:
         stack.kill()
