@@ -224,3 +224,30 @@ def test_badges_of_lists_every_held_event(badges, org, issuer, members):
     badges.issue(ids[2], [members[0]], {"from": issuer})
     assert list(badges.badgesOf(members[0])) == [ids[0], ids[2]]
     assert list(badges.balanceOfBatch([members[0]] * 3, ids)) == [1, 0, 1]
+
+
+def test_voucher_for_an_unknown_event_is_refused(badges, org, issuer, members, outsider):
+    deadline = now() + 3600
+    signature = voucher(badges, issuer, members[0], 77, deadline)
+    with brownie.reverts(revert_pattern=custom_error("UnknownEvent", 77)):
+        badges.claim(members[0], 77, deadline, signature, {"from": outsider})
+
+
+def test_voucher_respects_capacity(badges, org, issuer, members, outsider):
+    t = now()
+    event = badges.createEvent(org, "", 5, t - 1, t + DAY, 1, {"from": issuer}).return_value
+    badges.issue(event, [members[1]], {"from": issuer})
+    deadline = t + 3600
+    with brownie.reverts(revert_pattern=custom_error("EventCapacityReached", event, 1)):
+        badges.claim(members[0], event, deadline, voucher(badges, issuer, members[0], event, deadline),
+                     {"from": outsider})
+
+
+def test_malformed_signature_is_refused(badges, open_event, members, outsider):
+    with brownie.reverts(revert_pattern=custom_error("InvalidSignature")):
+        badges.claim(members[0], open_event, now() + 3600, b"\x01" * 64, {"from": outsider})
+
+
+def test_balance_of_batch_needs_matching_lengths(badges, members):
+    with brownie.reverts(revert_pattern=custom_error("ArrayLengthMismatch", 2, 1)):
+        badges.balanceOfBatch([members[0], members[1]], [1])

@@ -123,3 +123,11 @@ def test_admin_sets_default_uri(deployer, outsider):
     assert fresh.uri(5) == "https://kyoso.example/m/{id}"
     with brownie.reverts(revert_pattern="AccessControlUnauthorizedAccount.*"):
         fresh.setDefaultURI("x", {"from": outsider})
+
+
+def test_update_needs_a_valid_window_and_a_known_event(badges, open_event, issuer):
+    t = now()
+    with brownie.reverts(revert_pattern=custom_error("InvalidClaimWindow", t + 10, t)):
+        badges.updateEvent(open_event, "", t + 10, t, 0, {"from": issuer})
+    with brownie.reverts(revert_pattern=custom_error("UnknownEvent", 99)):
+        badges.updateEvent(99, "", t, t + 10, 0, {"from": issuer})

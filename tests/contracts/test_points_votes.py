@@ -227,3 +227,23 @@ def test_only_the_owner_sets_the_snapshot_registrar(ledger, deployer, outsider):
     assert dict(tx.events["SnapshotRegistrarChanged"]) == {
         "previousRegistrar": accounts[6], "newRegistrar": outsider,
     }
+
+
+def test_register_snapshot_emits_and_tracks_the_latest(ledger):
+    tx = ledger.registerSnapshot(500, {"from": accounts[6]})
+    assert dict(tx.events["SnapshotRegistered"]) == {"timepoint": 500}
+    ledger.registerSnapshot(400, {"from": accounts[6]})
+    assert ledger.latestSnapshot() == 500
+    assert ledger.isSnapshot(400) and ledger.isSnapshot(500) and not ledger.isSnapshot(450)
+
+
+def test_balance_beyond_96_bits_is_refused(ledger, members):
+    mint(ledger, members[0], 2**96 - 1)
+    with brownie.reverts(revert_pattern=custom_error("BalanceOverflow", members[0])):
+        mint(ledger, members[0], 1)
+
+
+def test_ledger_refuses_migration_to_self_or_zero(ledger, members):
+    for target in (members[0], "0x" + "00" * 20):
+        with brownie.reverts(revert_pattern=custom_error("InvalidMigration", members[0], target)):
+            ledger.migrate(members[0], target, {"from": accounts[5]})
