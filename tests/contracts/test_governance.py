@@ -55,6 +55,18 @@ class Community:
         chain.sleep(SETTINGS.voting_period_s + 1)
         chain.mine()
 
+    def enact(self, targets, values, calldatas, description):
+        """Proposes, passes with the largest holder's vote, queues and executes."""
+        proposal_id, _ = self.propose(targets, values, calldatas, description)
+        self.to_voting()
+        self.governor.castVote(proposal_id, FOR, {"from": self.members[0]})
+        self.after_voting()
+        description_hash = web3.keccak(text=description)
+        self.governor.queue(targets, values, calldatas, description_hash, {"from": self.members[0]})
+        chain.sleep(SETTINGS.timelock_delay_s + 1)
+        self.governor.execute(targets, values, calldatas, description_hash, {"from": self.members[0]})
+        assert self.governor.state(proposal_id) == EXECUTED
+
     def ballot(self, voter, proposal_id, support, reason=None) -> bytes:
         domain = domain_of(self.governor)
         nonce = self.governor.nonces(voter, proposal_id % 2**192)
@@ -73,10 +85,6 @@ def community(request):
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     pass
-
-
-def grant_call(community, recipient, amount):
-    return [community.timelock], [amount], ["0x"], f"Fund the Higashi Chaya clean-up kit {recipient}"
 
 
 def test_full_lifecycle_executes_an_eth_grant(community):
@@ -125,30 +133,14 @@ def test_erc20_grant_from_the_treasury(community):
     c = community
     recipient = accounts.add()
     calldata = c.token.transfer.encode_input(recipient, 250_000)
-    targets, values, calldatas, description = [c.token], [0], [calldata], "Hackathon prize / ハッカソン賞金"
-    proposal_id, _ = c.propose(targets, values, calldatas, description)
-    c.to_voting()
-    c.governor.castVote(proposal_id, FOR, {"from": c.members[0]})
-    c.after_voting()
-    description_hash = web3.keccak(text=description)
-    c.governor.queue(targets, values, calldatas, description_hash, {"from": c.members[0]})
-    chain.sleep(SETTINGS.timelock_delay_s + 1)
-    c.governor.execute(targets, values, calldatas, description_hash, {"from": c.members[0]})
+    c.enact([c.token], [0], [calldata], "Hackathon prize / ハッカソン賞金")
     assert c.token.balanceOf(recipient) == 250_000
 
 
 def test_governance_changes_a_community_parameter(community):
     c = community
     calldata = c.badges.setDefaultURI.encode_input("https://kyoso.kanazawa.example/metadata/{id}.json")
-    targets, values, calldatas, description = [c.badges], [0], [calldata], "Move metadata to the city's domain"
-    proposal_id, _ = c.propose(targets, values, calldatas, description)
-    c.to_voting()
-    c.governor.castVote(proposal_id, FOR, {"from": c.members[0]})
-    c.after_voting()
-    description_hash = web3.keccak(text=description)
-    c.governor.queue(targets, values, calldatas, description_hash, {"from": c.members[0]})
-    chain.sleep(SETTINGS.timelock_delay_s + 1)
-    c.governor.execute(targets, values, calldatas, description_hash, {"from": c.members[0]})
+    c.enact([c.badges], [0], [calldata], "Move metadata to the city's domain")
     assert c.badges.uri(999) == "https://kyoso.kanazawa.example/metadata/{id}.json"
 
 
