@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from web3 import Web3
 
 from backend.core.config import Settings
+from backend.core.security import secret_hash
+from backend.models import AccessToken, User
+
+_bearer = HTTPBearer(auto_error=False)
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -25,6 +31,43 @@ def get_web3(request: Request) -> Web3:
     return request.app.state.web3
 
 
+def get_services(request: Request):
+    services = request.app.state.services
+    if services is None:
+        raise HTTPException(
+            503,
+            {"error": "chain_unavailable", "message": "The contracts are not reachable yet; try again shortly. / "
+                                                      "ブロックチェーンに接続できません。しばらくしてからお試しください。"},
+            headers={"Retry-After": "10"},
+        )
+    return services
+
+
+def get_current_user(
+    session: Annotated[Session, Depends(get_db)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    unauthorized = HTTPException(
+        401, {"error": "not_authenticated", "message": "Log in first. / ログインしてください。"},
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if credentials is None:
+        raise unauthorized
+    token = session.get(AccessToken, secret_hash(credentials.credentials))
+    if token is None or token.expires_at < datetime.now(timezone.utc):
+        raise unauthorized
+    user = session.get(User, token.user_id)
+    if user is None or user.deleted_at is not None:
+        raise unauthorized
+    return user
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
 Web3Dep = Annotated[Web3, Depends(get_web3)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+ServicesDep = Annotated[object, Depends(get_services)]

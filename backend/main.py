@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from backend.api.errors import install_error_handlers
 from backend.api.main import api_router
-from backend.core.chain import make_web3
+from backend.chain.node import make_web3
 from backend.core.config import Settings, get_settings
 from backend.core.db import make_engine, session_factory
 from backend.core.deployments import RegistryError, load_deployment

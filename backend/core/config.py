@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # Values that mean "nobody set this": accepted in development and tests, refused anywhere else.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "dev-insecure-change-me", "secret"})
 MIN_SECRET_LENGTH = 32
+# Anvil's well-known development key #1 (mnemonic "test test ... junk"): the local chain's relayer and registrar.
+# Only ever used on chain 31337; outside development the relayer key must come from the environment.
+ANVIL_DEV_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta3lvc28ta2V5LWVuY3J5cHRpb24ta2V5"  # base64("dev-only-kyoso-key-encryption-key")
 
 
 class Settings(BaseSettings):
@@ -32,18 +36,38 @@ class Settings(BaseSettings):
     deployments_dir: Path = ROOT / "deployments"
     rpc_timeout_s: float = 5.0
     secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    # Key-encryption key for custodial and organization keys at rest (AES-256-GCM), base64 of 32 bytes.
+    key_encryption_key: SecretStr = SecretStr(DEV_KEY_ENCRYPTION_KEY)
+    # The relayer's own key: registers organizations on chain (it holds the badge contract's registrar role).
+    relayer_private_key: SecretStr = SecretStr(ANVIL_DEV_KEY_1)
+    access_token_ttl_s: int = 30 * 24 * 3600
+    public_base_url: str = "http://127.0.0.1:8000"
+    explorer_tx_url: str = ""  # e.g. https://sepolia.etherscan.io/tx/{hash}; empty on the local chain
+    relayer_enabled: bool = True
+    indexer_enabled: bool = True
+    confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment in ("development", "test"):
             return self
+        problems = []
         secret = self.secret_key.get_secret_value()
         if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(
+            problems.append(
                 f"KYOSO_SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} characters when "
                 f"KYOSO_ENVIRONMENT={self.environment} (generate one with: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        if self.key_encryption_key.get_secret_value() == DEV_KEY_ENCRYPTION_KEY:
+            problems.append(
+                "KYOSO_KEY_ENCRYPTION_KEY must be set (base64 of 32 random bytes: "
+                "python -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())')"
+            )
+        if self.relayer_private_key.get_secret_value() == ANVIL_DEV_KEY_1:
+            problems.append("KYOSO_RELAYER_PRIVATE_KEY must be set; Anvil's public development key is for chain 31337")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -1,0 +1,117 @@
+"""The indexer: follows the contracts' events into the database, so that galleries and statistics never ask the chain.
+
+It processes blocks up to `head - confirmations + 1`, in order, and stores the next block to read in the same
+database transaction as the rows it derived, so a restart resumes exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from backend.chain.contracts import Contracts
+from backend.models import BadgeHolding, IndexerCursor, PointsBalance
+
+log = logging.getLogger("kyoso.indexer")
+
+CURSOR = "contracts"
+MAX_BLOCKS_PER_STEP = 2_000
+POLL_S = 0.5
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+class Indexer:
+    def __init__(self, sessions: sessionmaker[Session], w3: Web3, contracts: Contracts, confirmations: int = 1):
+        self.sessions = sessions
+        self.w3 = w3
+        self.contracts = contracts
+        self.confirmations = max(1, confirmations)
+        badges, points = contracts.badges, contracts.points
+        self._decoders = {}
+        for contract, names in ((badges, ("TransferSingle", "TransferBatch")),
+                                (points, ("Transfer", "DelegateVotesChanged"))):
+            for name in names:
+                event = getattr(contract.events, name)()
+                self._decoders[(contract.address, event.topic)] = event
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="kyoso-indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.step():
+                    self._stop.wait(POLL_S)
+            except Exception:  # noqa: BLE001 - keep following; the failure is logged and retried
+                log.exception("indexer step failed")
+                self._stop.wait(1.0)
+
+    def step(self) -> bool:
+        """Indexes the next range of blocks; False when there was nothing new."""
+        head = self.w3.eth.block_number - self.confirmations + 1
+        with self.sessions.begin() as session:
+            cursor = session.get(IndexerCursor, CURSOR)
+            if cursor is None:
+                cursor = IndexerCursor(name=CURSOR, next_block=self.contracts.deployment_block)
+                session.add(cursor)
+            start = cursor.next_block
+            if start > head:
+                return False
+            end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
+            logs = self.w3.eth.get_logs({
+                "address": [self.contracts.badges.address, self.contracts.points.address],
+                "fromBlock": start, "toBlock": end,
+            })
+            for entry in logs:
+                event = self._decoders.get((entry["address"], "0x" + entry["topics"][0].hex().removeprefix("0x")))
+                if event is not None:
+                    self._apply(session, event.process_log(entry))
+            cursor.next_block = end + 1
+            return True
+
+    def _apply(self, session: Session, decoded) -> None:
+        args, name = decoded["args"], decoded["event"]
+        tx_hash = "0x" + decoded["transactionHash"].hex().removeprefix("0x")
+        block = decoded["blockNumber"]
+        if name == "TransferSingle":
+            self._move_badge(session, args["from"], args["to"], args["id"], block, tx_hash)
+        elif name == "TransferBatch":
+            for token_id in args["ids"]:
+                self._move_badge(session, args["from"], args["to"], token_id, block, tx_hash)
+        elif name == "Transfer":
+            for holder, delta in ((args["from"], -args["value"]), (args["to"], args["value"])):
+                if holder != ZERO:
+                    self._points(session, holder).balance += delta
+        elif name == "DelegateVotesChanged":
+            self._points(session, args["delegate"]).votes = args["newVotes"]
+
+    @staticmethod
+    def _move_badge(session: Session, source: str, target: str, token_id: int, block: int, tx_hash: str) -> None:
+        if source != ZERO:
+            session.execute(delete(BadgeHolding).where(BadgeHolding.holder == source,
+                                                       BadgeHolding.token_id == token_id))
+        if target != ZERO:
+            session.add(BadgeHolding(holder=target, token_id=token_id, block_number=block, tx_hash=tx_hash))
+            session.flush()
+
+    @staticmethod
+    def _points(session: Session, holder: str) -> PointsBalance:
+        row = session.get(PointsBalance, holder)
+        if row is None:
+            row = PointsBalance(holder=holder, balance=0, votes=0)
+            session.add(row)
+            session.flush()
+        return row
+

@@ -1,0 +1,291 @@
+"""Database models (SQLAlchemy 2). Times are UTC; secrets are stored only as hashes or sealed with the key vault."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use UTC-aware datetimes")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class WalletKind(str, enum.Enum):
+    custodial = "custodial"  # the backend holds the key, sealed in custodial_keys
+    own = "own"  # the member's own wallet, proven with Sign-In with Ethereum
+
+
+class Role(str, enum.Enum):
+    owner = "owner"
+    organizer = "organizer"
+
+
+class ClaimStatus(str, enum.Enum):
+    accepted = "accepted"  # stored; the badge will be issued
+    submitted = "submitted"  # in a signed transaction sent to the chain
+    confirmed = "confirmed"  # in a block, with its transaction hash and block number
+    failed = "failed"  # gave up, with a reason
+
+
+class ClaimMethod(str, enum.Enum):
+    code = "code"  # single-use code from a printed sheet
+    kiosk = "kiosk"  # rotating code on a screen at the venue
+    word = "word"  # secret word announced during the event
+
+
+class TxStatus(str, enum.Enum):
+    signed = "signed"  # nonce reserved, raw transaction stored, not yet known to be sent
+    broadcast = "broadcast"  # sent to the node at least once
+    mined = "mined"  # receipt with status 1
+    reverted = "reverted"  # receipt with status 0
+    superseded = "superseded"  # its nonce was used by another transaction
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(8), default="ja")
+    wallet_address: Mapped[str] = mapped_column(String(42), unique=True)
+    wallet_kind: Mapped[WalletKind] = mapped_column(Enum(WalletKind, native_enum=False))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    custodial_key: Mapped[CustodialKey | None] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class CustodialKey(Base):
+    __tablename__ = "custodial_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="custodial_key")
+
+
+class AccessToken(Base):
+    __tablename__ = "access_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiweNonce(Base):
+    __tablename__ = "siwe_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)  # on-chain organization id, once registered
+    issuer_address: Mapped[str] = mapped_column(String(42), unique=True)
+    issuer_key: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
+    registered: Mapped[bool] = mapped_column(default=False)  # on chain, issuer role granted
+    gas_budget: Mapped[int] = mapped_column(BigInteger, default=50_000_000)
+    gas_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("organization_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False))
+
+    organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False))
+    expires_at: Mapped[datetime]
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    description_ja: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    claim_start: Mapped[datetime]
+    claim_end: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer, default=0)  # 0: no limit
+    points: Mapped[int] = mapped_column(Integer)
+    token_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)  # ERC-1155 id, once created on chain
+    kiosk_seed: Mapped[bytes] = mapped_column(LargeBinary)  # sealed-free random seed for rotating codes
+    word_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class ClaimCode(Base):
+    __tablename__ = "claim_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboundTx(Base):
+    """A transaction of one relayer key: nonce reserved and raw transaction stored before it is broadcast."""
+
+    __tablename__ = "outbound_txs"
+    __table_args__ = (UniqueConstraint("sender", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(40))  # register_organization, create_event, issue, migrate, ...
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None]  # the organization or event the transaction is about
+    tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[TxStatus] = mapped_column(Enum(TxStatus, native_enum=False), index=True)
+    gas_limit: Mapped[int] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    broadcasts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_id", name="uq_claim_user_event"),
+        Index("ix_claims_status_event", "status", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(42))
+    method: Mapped[ClaimMethod] = mapped_column(Enum(ClaimMethod, native_enum=False))
+    status: Mapped[ClaimStatus] = mapped_column(Enum(ClaimStatus, native_enum=False), default=ClaimStatus.accepted)
+    tx_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_txs.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    tx: Mapped[OutboundTx | None] = relationship()
+
+
+class GuessThrottle(Base):
+    """Wrong-code counters per account and per IP address, with a cooldown once the limit is reached."""
+
+    __tablename__ = "guess_throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+
+
+class IndexerCursor(Base):
+    __tablename__ = "indexer_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class BadgeHolding(Base):
+    """What the chain says (from the indexer): holder has the badge of token id."""
+
+    __tablename__ = "badge_holdings"
+    __table_args__ = (UniqueConstraint("holder", "token_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(42), index=True)
+    token_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class PointsBalance(Base):
+    __tablename__ = "points_balances"
+
+    holder: Mapped[str] = mapped_column(String(42), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    votes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

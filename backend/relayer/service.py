@@ -1,0 +1,382 @@
+"""The relayer: turns accepted work in the database into signed transactions, sends them and follows them to a block.
+
+One loop, in a background thread, runs the steps of `tick()` in order; each step is its own database transaction, so
+the loop can stop between any two steps (or be killed inside one) without losing or duplicating anything: see
+backend/relayer/timing.py for the states and the reasoning. Every relayer key (the relayer's own, and each
+organization's issuer key) is one writer with its nonces in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+
+from backend.chain.contracts import Contracts
+from backend.core.keys import KeyVault, SealedKey
+from backend.models import Claim, ClaimStatus, Event, Organization, OutboundTx, TxStatus, utcnow
+from backend.relayer import timing
+
+log = logging.getLogger("kyoso.relayer")
+
+LIVE = (TxStatus.signed, TxStatus.broadcast)
+
+
+class NodeError(RuntimeError):
+    """The chain node did not answer; the step is retried on the next tick."""
+
+
+def error_names(contracts: Contracts) -> dict[str, str]:
+    """Custom error selector -> name, for clear failure reasons."""
+    names = {}
+    for contract in (contracts.badges, contracts.points):
+        for item in contract.abi:
+            if item.get("type") == "error":
+                signature = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
+                names["0x" + keccak(text=signature)[:4].hex()] = item["name"]
+    return names
+
+
+class Relayer:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        w3: Web3,
+        contracts: Contracts,
+        vault: KeyVault,
+        relayer_account: LocalAccount,
+        confirmations: int = 1,
+        priority_fee_wei: int = 0,
+    ):
+        self.sessions = sessions
+        self.w3 = w3
+        self.contracts = contracts
+        self.vault = vault
+        self.relayer = relayer_account
+        self.confirmations = max(1, confirmations)
+        self.priority_fee_wei = priority_fee_wei
+        self.chain_id = w3.eth.chain_id
+        self._accounts: dict[str, LocalAccount] = {relayer_account.address: relayer_account}
+        self._errors = error_names(contracts)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reconciled = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="kyoso-relayer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except NodeError as exc:
+                log.warning("chain node unavailable: %s", exc)
+                self._stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - the loop must survive any one bad step; the step is logged
+                log.exception("relayer step failed")
+                self._stop.wait(1.0)
+            self._stop.wait(timing.TICK_S)
+
+    def tick(self) -> None:
+        if not self._reconciled:
+            self.reconcile()
+            self._reconciled = True
+        self._register_organizations()
+        self._grant_issuers()
+        self._create_events()
+        self._issue_batches()
+        self._broadcast_signed()
+        self._follow_broadcast()
+
+    # ------------------------------------------------------------------ start-up reconciliation
+
+    def reconcile(self) -> None:
+        """Before new work: stored transactions whose nonce the chain already used by another transaction are
+        superseded (their claims return to the queue); the others are re-broadcast by the normal steps."""
+        with self.sessions.begin() as session:
+            live = session.scalars(select(OutboundTx).where(OutboundTx.status.in_(LIVE))).all()
+            counts: dict[str, int] = {}
+            for tx in live:
+                if tx.sender not in counts:
+                    counts[tx.sender] = self._call(lambda s=tx.sender: self.w3.eth.get_transaction_count(s, "latest"))
+                if tx.nonce < counts[tx.sender] and self._receipt(tx.tx_hash) is None:
+                    self._supersede(session, tx, "its nonce was used by another transaction")
+        log.info("relayer reconciled %d stored transactions", len(live))
+
+    # ------------------------------------------------------------------ steps that create transactions
+
+    def _register_organizations(self) -> None:
+        with self.sessions.begin() as session:
+            for org in session.scalars(select(Organization).where(Organization.chain_id.is_(None))).all():
+                if self._has_live(session, "register_organization", org.id):
+                    continue
+                data = self.contracts.badges.encode_abi("createOrganization", args=[self.relayer.address])
+                self._sign(session, self.relayer, self.contracts.badges.address, data, "register_organization",
+                           org.id, None)
+
+    def _grant_issuers(self) -> None:
+        with self.sessions.begin() as session:
+            orgs = session.scalars(
+                select(Organization).where(Organization.chain_id.is_not(None), Organization.registered.is_(False))
+            ).all()
+            for org in orgs:
+                if self._has_live(session, "grant_issuer", org.id):
+                    continue
+                role = self.contracts.badges.functions.organizationIssuerRole(org.chain_id).call()
+                data = self.contracts.badges.encode_abi("grantRole", args=[role, org.issuer_address])
+                self._sign(session, self.relayer, self.contracts.badges.address, data, "grant_issuer", org.id, None)
+
+    def _create_events(self) -> None:
+        with self.sessions.begin() as session:
+            events = session.scalars(
+                select(Event).join(Organization).where(Event.token_id.is_(None), Organization.registered.is_(True))
+            ).all()
+            for event in events:
+                if self._has_live(session, "create_event", event.id):
+                    continue
+                org = event.organization
+                args = [org.chain_id, "", event.points, _ts(event.claim_start), _ts(event.claim_end), event.capacity]
+                data = self.contracts.badges.encode_abi("createEvent", args=args)
+                self._sign(session, self._account_of(org), self.contracts.badges.address, data, "create_event",
+                           event.id, org.id)
+
+    def _issue_batches(self) -> None:
+        with self.sessions.begin() as session:
+            rows = session.execute(
+                select(Claim.event_id, func.min(Claim.created_at), func.count())
+                .join(Event)
+                .where(Claim.status == ClaimStatus.accepted, Event.token_id.is_not(None))
+                .group_by(Claim.event_id)
+            ).all()
+        now = utcnow()
+        for event_id, oldest, count in rows:
+            if count < timing.MAX_BATCH and now - _aware(oldest) < timedelta(seconds=timing.BATCH_WINDOW_S):
+                continue  # wait a moment for company
+            self._issue_event(event_id)
+
+    def _issue_event(self, event_id: int) -> None:
+        with self.sessions.begin() as session:
+            event = session.get(Event, event_id)
+            org = event.organization
+            claims = session.scalars(
+                select(Claim)
+                .where(Claim.event_id == event_id, Claim.status == ClaimStatus.accepted)
+                .order_by(Claim.id)
+                .limit(timing.MAX_BATCH)
+            ).all()
+            if not claims:
+                return
+            # a claim that failed in a batch is retried alone, so that one bad recipient cannot block the others
+            if any(c.attempts for c in claims):
+                claims = [next(c for c in claims if c.attempts)]
+            recipients = [c.recipient for c in claims]
+            holding = self._already_holding(event.token_id, recipients)
+            for claim in claims:
+                if claim.recipient in holding:
+                    # on chain already (e.g. our earlier transaction mined but its receipt was never recorded)
+                    claim.status = ClaimStatus.confirmed
+                    claim.confirmed_at = utcnow()
+            claims = [c for c in claims if c.recipient not in holding]
+            if not claims:
+                return
+            data = self.contracts.badges.encode_abi("issue", args=[event.token_id, [c.recipient for c in claims]])
+            tx = self._sign(session, self._account_of(org), self.contracts.badges.address, data, "issue", event.id,
+                            org.id, on_revert=lambda reason: self._fail_claims(claims, reason))
+            if tx is None:
+                return
+            for claim in claims:
+                claim.status = ClaimStatus.submitted
+                claim.tx_id = tx.id
+
+    # ------------------------------------------------------------------ steps that move transactions on
+
+    def _broadcast_signed(self) -> None:
+        with self.sessions.begin() as session:
+            for tx in session.scalars(select(OutboundTx).where(OutboundTx.status == TxStatus.signed)
+                                      .order_by(OutboundTx.sender, OutboundTx.nonce)).all():
+                self._send(session, tx)
+
+    def _follow_broadcast(self) -> None:
+        head = self._call(lambda: self.w3.eth.block_number)
+        with self.sessions.begin() as session:
+            txs = session.scalars(select(OutboundTx).where(OutboundTx.status == TxStatus.broadcast)).all()
+            for tx in txs:
+                receipt = self._receipt(tx.tx_hash)
+                if receipt is None:
+                    if utcnow() - _aware(tx.updated_at) > timedelta(seconds=timing.REBROADCAST_AFTER_S):
+                        self._send(session, tx)
+                    continue
+                if head - receipt["blockNumber"] + 1 < self.confirmations:
+                    continue
+                self._settle(session, tx, receipt)
+
+    def _settle(self, session: Session, tx: OutboundTx, receipt) -> None:
+        tx.gas_used = receipt["gasUsed"]
+        tx.block_number = receipt["blockNumber"]
+        if tx.organization_id is not None:
+            session.execute(
+                update(Organization).where(Organization.id == tx.organization_id)
+                .values(gas_used=Organization.gas_used + receipt["gasUsed"])
+            )
+        claims = session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all()
+        if receipt["status"] != 1:
+            tx.status = TxStatus.reverted
+            tx.last_error = "reverted on chain"
+            for claim in claims:
+                self._retry_or_fail(claim, "the issuance transaction reverted")
+            log.warning("tx %s (%s) reverted", tx.tx_hash, tx.purpose)
+            return
+        tx.status = TxStatus.mined
+        badges = self.contracts.badges
+        if tx.purpose == "register_organization":
+            created = badges.events.OrganizationCreated().process_receipt(receipt)
+            session.get(Organization, tx.subject_id).chain_id = created[0]["args"]["organizationId"]
+        elif tx.purpose == "grant_issuer":
+            session.get(Organization, tx.subject_id).registered = True
+        elif tx.purpose == "create_event":
+            created = badges.events.EventCreated().process_receipt(receipt)
+            session.get(Event, tx.subject_id).token_id = created[0]["args"]["eventId"]
+        for claim in claims:
+            claim.status = ClaimStatus.confirmed
+            claim.confirmed_at = utcnow()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None) -> OutboundTx | None:
+        try:
+            estimate = self._call(lambda: self.w3.eth.estimate_gas({"from": account.address, "to": to, "data": data}))
+        except (ContractCustomError, ContractLogicError) as exc:
+            reason = self._reason(exc)
+            log.warning("%s for %s %s would revert: %s", purpose, "subject", subject_id, reason)
+            if on_revert:
+                on_revert(reason)
+            return None
+        gas = min(int(estimate * timing.GAS_MARGIN), timing.TX_GAS_CAP)
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        nonce = self._next_nonce(session, account.address)
+        signed = account.sign_transaction({
+            "chainId": self.chain_id, "nonce": nonce, "to": to, "data": data, "value": 0, "gas": gas, "type": 2,
+            "maxPriorityFeePerGas": self.priority_fee_wei, "maxFeePerGas": 2 * base_fee + self.priority_fee_wei,
+        })
+        tx = OutboundTx(
+            sender=account.address, nonce=nonce, purpose=purpose, organization_id=organization_id,
+            subject_id=subject_id, tx_hash="0x" + signed.hash.hex().removeprefix("0x"), raw=bytes(signed.raw_transaction),
+            status=TxStatus.signed, gas_limit=gas,
+        )
+        session.add(tx)
+        session.flush()
+        return tx
+
+    def _send(self, session: Session, tx: OutboundTx) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(tx.raw)
+        except (Web3RPCError, ValueError) as exc:
+            message = str(exc).lower()
+            if "already known" in message or "known transaction" in message:
+                pass  # the node has it: that is what we wanted
+            elif "nonce too low" in message:
+                if self._receipt(tx.tx_hash) is None:
+                    self._supersede(session, tx, "its nonce was used by another transaction")
+                    return
+            else:
+                tx.last_error = str(exc)[:500]
+                log.warning("broadcast of %s failed: %s", tx.tx_hash, exc)
+                return
+        except (ConnectionError, OSError) as exc:
+            raise NodeError(str(exc)) from exc
+        tx.status = TxStatus.broadcast
+        tx.broadcasts += 1
+        tx.updated_at = utcnow()
+
+    def _supersede(self, session: Session, tx: OutboundTx, reason: str) -> None:
+        tx.status = TxStatus.superseded
+        tx.last_error = reason
+        for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
+            claim.status = ClaimStatus.accepted
+            claim.tx_id = None
+
+    def _retry_or_fail(self, claim: Claim, reason: str) -> None:
+        claim.attempts += 1
+        claim.tx_id = None
+        if claim.attempts >= timing.MAX_CLAIM_ATTEMPTS:
+            claim.status = ClaimStatus.failed
+            claim.failure = reason
+        else:
+            claim.status = ClaimStatus.accepted
+
+    def _fail_claims(self, claims: list[Claim], reason: str) -> None:
+        for claim in claims:
+            self._retry_or_fail(claim, reason)
+
+    def _next_nonce(self, session: Session, sender: str) -> int:
+        stored = session.scalar(select(func.max(OutboundTx.nonce)).where(OutboundTx.sender == sender))
+        chain = self._call(lambda: self.w3.eth.get_transaction_count(sender, "pending"))
+        return max(chain, -1 if stored is None else stored + 1)
+
+    def _has_live(self, session: Session, purpose: str, subject_id: int) -> bool:
+        """A transaction for this purpose and subject is on its way or done (a reverted one may be tried again)."""
+        return session.scalar(
+            select(func.count()).select_from(OutboundTx).where(
+                OutboundTx.purpose == purpose, OutboundTx.subject_id == subject_id,
+                OutboundTx.status.in_((*LIVE, TxStatus.mined)),
+            )
+        ) > 0
+
+    def _already_holding(self, token_id: int, recipients: list[str]) -> set[str]:
+        balances = self._call(lambda: self.contracts.badges.functions.balanceOfBatch(
+            recipients, [token_id] * len(recipients)).call())
+        return {r for r, b in zip(recipients, balances) if b}
+
+    def _account_of(self, org: Organization) -> LocalAccount:
+        account = self._accounts.get(org.issuer_address)
+        if account is None:
+            account = self.vault.open(SealedKey(org.issuer_address, org.issuer_key))
+            self._accounts[org.issuer_address] = account
+        return account
+
+    def _receipt(self, tx_hash: str):
+        try:
+            return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def _reason(self, exc: Exception) -> str:
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data[:10] in self._errors:
+            return self._errors[data[:10]]
+        return str(exc)[:200]
+
+    @staticmethod
+    def _call(fn):
+        try:
+            return fn()
+        except (ConnectionError, OSError) as exc:
+            raise NodeError(str(exc)) from exc
+        except Exception as exc:
+            if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "ConnectTimeout"):
+                raise NodeError(str(exc)) from exc
+            raise
+
+
+def _ts(value: datetime) -> int:
+    return int(_aware(value).timestamp())
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+

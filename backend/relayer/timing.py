@@ -1,0 +1,37 @@
+"""The relayer's states and timing constants, in one place.
+
+Outbound transaction (one relayer key = one writer, its nonces in order):
+
+    signed ──broadcast──▶ broadcast ──receipt status 1──▶ mined
+      │                      │  └─receipt status 0──▶ reverted
+      └──────────────────────┴─nonce used by another tx──▶ superseded
+
+A transaction is *signed* and stored (nonce reserved, raw bytes and hash in the database) in the same database
+transaction that attaches its claims, before it is sent; a crash at any moment therefore leaves either nothing or a
+stored transaction that the next start re-broadcasts (the same bytes: it cannot be mined twice).
+
+Claim: accepted ──batched──▶ submitted ──tx mined──▶ confirmed
+                    ▲             └──tx reverted / superseded──▶ accepted again (attempts + 1), or failed after
+                    └─────────────────────────────────────────── MAX_CLAIM_ATTEMPTS, with the reason
+"""
+
+from __future__ import annotations
+
+# How often the relayer loop looks for work. Short: a claim waits at most this long before it is batched.
+TICK_S = 0.2
+# How long claims of one event may wait for company before a batch is sent anyway; at a festival, many claims arrive
+# within this window and share one transaction.
+BATCH_WINDOW_S = 0.5
+# Recipients per issuance transaction. ~59k gas per first-time claim: 100 claims ~6M gas, well under the EIP-7825 cap
+# of 16.7M per transaction (250 would fit; a margin keeps a batch of returning and first-time members safe).
+MAX_BATCH = 100
+# A broadcast transaction without a receipt after this long is sent again (the node may have dropped it).
+REBROADCAST_AFTER_S = 15.0
+# Gas estimate margin: Anvil's estimates were seen to fall short by ~1% (storage refunds, nested calls).
+GAS_MARGIN = 1.25
+# The per-transaction cap public networks enforce (EIP-7825).
+TX_GAS_CAP = 16_777_216
+# A claim whose transaction reverted is retried alone; after this many attempts it fails with the reason.
+MAX_CLAIM_ATTEMPTS = 3
+# Estimated gas per claim, for refusing claims beyond an organization's budget before they are queued.
+GAS_PER_CLAIM_ESTIMATE = 60_000
