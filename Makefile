@@ -1,6 +1,7 @@
 # Kyoso: `make run` (local chain + contracts + API) and `make test` (every test). Both install what is missing.
 # Installs are stamped, so a second run skips them: the Python environment is rebuilt only when
-# requirements/lock.txt changes, node_modules only when package-lock.json changes.
+# requirements/lock.txt changes, node_modules only when package-lock.json changes, .venv-slither only when
+# requirements/slither-lock.txt changes.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -18,19 +19,25 @@ SOLC_ADAPTER := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := .bin/anvil
 PY_STAMP := $(VENV)/.kyoso-lock.txt
 NODE_STAMP := node_modules/.kyoso-installed
+# Slither has an environment of its own (requirements/README.md says why). It is called by its path, never put on
+# PATH: its solc-select dependency ships a `solc` command that py-solc-x would otherwise pick up.
+SLITHER_VENV := .venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.kyoso-lock.txt
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test networks lock clean bench-gas
+.PHONY: help setup run test slither networks lock lock-slither clean bench-gas
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
-	@echo "make test   run every test (TESTS=path/to/test_file.py to run one file)"
+	@echo "make test   run Slither and every test (TESTS=path/to/test_file.py to run one file)"
+	@echo "make slither  static analysis of contracts/ (fails on any finding not triaged in docs/slither.md)"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
 	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
+	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(ANVIL) networks
 
@@ -56,6 +63,14 @@ $(ANVIL): | $(NODE_STAMP)
 	  test -n "$$binary" || { echo "No Anvil binary for this platform in node_modules/@foundry-rs"; exit 1; }; \
 	  ln -sfn "../$$binary" $@ && $@ --version | head -n 1
 
+# Rebuilt from scratch when the lock changes, so that it is exactly the lock (it takes ~15 s).
+$(SLITHER_STAMP): requirements/slither-lock.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Kyoso needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	rm -rf $(SLITHER_VENV)
+	$(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -r requirements/slither-lock.txt
+	@cp requirements/slither-lock.txt $@
+
 # Brownie keeps networks in ~/.brownie/network-config.yaml; this adds or updates the project's networks there.
 networks: $(PY_STAMP)
 	@$(PY) tools/ensure_networks.py
@@ -63,7 +78,13 @@ networks: $(PY_STAMP)
 run: setup
 	@$(PY) tools/run_stack.py
 
-test: setup
+# Static analysis of contracts/ (tools/slither_check.py, docs/slither.md). Slither compiles through the project's
+# solc-js adapter with brownie-config.yaml's settings, so nothing is downloaded; it fails on any finding not
+# triaged in slither.triage.json.
+slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
+	@$(PY) tools/slither_check.py $(SLITHER_VENV)/bin/slither $(SOLC_ADAPTER)
+
+test: setup slither
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
@@ -72,6 +93,9 @@ bench-gas: setup
 
 lock:
 	tools/lock.sh
+
+lock-slither:
+	tools/slither-lock.sh
 
 clean:
 	rm -rf build .kyoso reports .pytest_cache
