@@ -71,7 +71,8 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     error BadgeAlreadyIssued(uint256 eventId, address holder);
     /// @notice `holder` does not hold the badge of `eventId`.
     error BadgeNotHeld(uint256 eventId, address holder);
-    /// @notice The badge of `eventId` was revoked from `holder`; a voucher cannot bring it back, an issuer can.
+    /// @notice The badge of `eventId` was revoked from `holder`, or `holder` migrated it away; a voucher cannot bring it
+    /// back, an issuer can.
     error BadgeWasRevoked(uint256 eventId, address holder);
     /// @notice No event with this id.
     error UnknownEvent(uint256 eventId);
@@ -255,6 +256,11 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
             _award(eventId, bucket, bit, recipients[i]);
         }
         _points.mintBatch(recipients, settings.points);
+        // Receiver hooks last (checks-effects-interactions): a contract recipient sees its badge and its points
+        // together, and anything it does from the hook (e.g. migrate) sees consistent books.
+        for (uint256 i = 0; i < recipients.length; ++i) {
+            ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipients[i], eventId, 1, "");
+        }
     }
 
     /// @notice Issues the badge of `eventId` to `recipient` with a voucher signed by an issuer of the event's
@@ -274,6 +280,7 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         address[] memory one = new address[](1);
         one[0] = recipient;
         _points.mintBatch(one, settings.points);
+        ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipient, eventId, 1, "");
     }
 
     /// @notice Revokes a badge issued by mistake, with the reason, and removes its points. Issuers of the event's
@@ -400,7 +407,6 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         if (held & bit != 0) revert BadgeAlreadyIssued(eventId, recipient);
         _badges[recipient][bucket] = held | bit;
         emit TransferSingle(msg.sender, address(0), recipient, eventId, 1);
-        ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipient, eventId, 1, "");
     }
 
     function _migrate(address from, address to) private {
@@ -408,16 +414,19 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         uint256 buckets = (_eventCount >> 8) + 1;
         uint256[] memory moved = new uint256[](buckets);
         uint256 movedCount = 0;
+        uint256 duplicatePoints = 0;
         for (uint256 bucket = 0; bucket < buckets; ++bucket) {
             uint256 bits = _badges[from][bucket];
             if (bits == 0) continue;
             uint256 existing = _badges[to][bucket];
             uint256 duplicates = bits & existing;
-            if (duplicates != 0) _burnDuplicates(from, bucket, duplicates);
+            if (duplicates != 0) duplicatePoints += _dropDuplicates(from, bucket, duplicates);
             moved[bucket] = bits & ~duplicates;
             movedCount += _popcount(moved[bucket]);
             _badges[to][bucket] = existing | bits;
             delete _badges[from][bucket];
+            // the old address gave these badges away: a voucher made out to it must not issue them again
+            _revoked[from][bucket] |= bits;
         }
         uint256[] memory ids = new uint256[](movedCount);
         uint256[] memory values = new uint256[](movedCount);
@@ -434,12 +443,14 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         }
         emit TransferBatch(msg.sender, from, to, ids, values);
         emit BadgesMigrated(from, to, movedCount);
+        if (duplicatePoints != 0) _points.burn(from, duplicatePoints);
         _points.migrate(from, to);
         ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, "");
     }
 
-    function _burnDuplicates(address from, uint256 bucket, uint256 duplicates) private {
-        uint256 points = 0;
+    /// @dev Burns `from`'s copies of badges the destination already holds; returns their points, which the caller
+    /// burns once after the loop.
+    function _dropDuplicates(address from, uint256 bucket, uint256 duplicates) private returns (uint256 points) {
         for (uint256 i = 0; duplicates >> i != 0; ++i) {
             if ((duplicates >> i) & 1 != 0) {
                 uint256 eventId = (bucket << 8) | i;
@@ -449,7 +460,6 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
                 emit TransferSingle(msg.sender, from, address(0), eventId, 1);
             }
         }
-        if (points != 0) _points.burn(from, points);
     }
 
     function _existingEvent(uint256 eventId) private view returns (BadgeEvent storage badgeEvent) {

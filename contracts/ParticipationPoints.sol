@@ -77,6 +77,10 @@ contract ParticipationPoints is IERC20Metadata, IERC5805, IParticipationPoints, 
     error ERC5805FutureLookup(uint256 timepoint, uint48 clock);
     /// @notice Migration needs two different, non-zero addresses.
     error InvalidMigration(address from, address to);
+    /// @notice The badge contract (the minter) cannot be the zero address.
+    error InvalidMinter();
+    /// @notice The snapshot registrar cannot be the zero address: every proposal would revert, for good.
+    error InvalidSnapshotRegistrar();
     /// @notice The new balance of `account` does not fit the ledger.
     error BalanceOverflow(address account);
 
@@ -102,6 +106,7 @@ contract ParticipationPoints is IERC20Metadata, IERC5805, IParticipationPoints, 
         address badges,
         address initialOwner
     ) EIP712(name_, "1") Ownable(initialOwner) {
+        if (badges == address(0)) revert InvalidMinter();
         _name = name_;
         _symbol = symbol_;
         _minter = badges;
@@ -219,6 +224,7 @@ contract ParticipationPoints is IERC20Metadata, IERC5805, IParticipationPoints, 
 
     /// @notice Sets the contract allowed to register proposal snapshots (the governor). Only the owner.
     function setSnapshotRegistrar(address registrar) external onlyOwner {
+        if (registrar == address(0)) revert InvalidSnapshotRegistrar();
         emit SnapshotRegistrarChanged(_snapshotRegistrar, registrar);
         _snapshotRegistrar = registrar;
     }

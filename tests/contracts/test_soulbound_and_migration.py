@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import brownie
 import pytest
-from brownie import ZERO_ADDRESS, accounts, chain
+from brownie import ZERO_ADDRESS, MigratingReceiver, ParticipationPoints, accounts, chain
 
 from tests.contracts.conftest import DAY, POINTS_PER_BADGE, now
 from tests.helpers.eip712 import domain_of, malleable, sign_typed
@@ -199,3 +199,43 @@ def test_migration_to_a_contract_that_refuses_erc1155_reverts(badges, holder_wit
     with brownie.reverts(revert_pattern="ERC1155InvalidReceiver: .*"):
         badges.migrate(points, {"from": holder})  # the points ledger is not an ERC-1155 receiver
     assert POINTS_PER_BADGE == 10
+
+
+def test_voucher_cannot_reissue_a_badge_after_its_holder_migrated(badges, points, open_event, issuer, members,
+                                                                  outsider):
+    from tests.contracts.test_badges_issuance import voucher
+
+    deadline = now() + 3600
+    signature = voucher(badges, issuer, members[0], open_event, deadline)
+    badges.claim(members[0], open_event, deadline, signature, {"from": outsider})
+    badges.migrate(members[1], {"from": members[0]})
+    with brownie.reverts(revert_pattern=custom_error("BadgeWasRevoked", open_event, members[0])):
+        badges.claim(members[0], open_event, deadline, signature, {"from": outsider})
+    assert points.totalSupply() == POINTS_PER_BADGE
+
+
+def test_receiver_hook_runs_after_the_points_are_credited(badges, points, open_event, issuer, deployer):
+    wallet = MigratingReceiver.deploy(points, {"from": deployer})
+    badges.issue(open_event, [wallet], {"from": issuer})
+    assert wallet.pointsSeenInHook() == POINTS_PER_BADGE
+
+
+def test_migrating_from_inside_the_receiver_hook_keeps_badge_and_points_together(badges, points, open_event, issuer,
+                                                                                 deployer, members):
+    wallet = MigratingReceiver.deploy(points, {"from": deployer})
+    wallet.setMigrateTo(members[2], {"from": deployer})
+    badges.issue(open_event, [wallet, members[3]], {"from": issuer})
+    assert badges.balanceOf(members[2], open_event) == 1 and points.balanceOf(members[2]) == POINTS_PER_BADGE
+    assert badges.balanceOf(wallet, open_event) == 0 and points.balanceOf(wallet) == 0
+    assert points.totalSupply() == 2 * POINTS_PER_BADGE
+
+
+def test_points_ledger_refuses_a_zero_minter(deployer):
+    with brownie.reverts(revert_pattern=custom_error("InvalidMinter")):
+        ParticipationPoints.deploy("P", "P", ZERO_ADDRESS, deployer, {"from": deployer})
+
+
+def test_snapshot_registrar_cannot_be_zero(deployer):
+    ledger = ParticipationPoints.deploy("P", "P", deployer, deployer, {"from": deployer})
+    with brownie.reverts(revert_pattern=custom_error("InvalidSnapshotRegistrar")):
+        ledger.setSnapshotRegistrar(ZERO_ADDRESS, {"from": deployer})
