@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
+from eth_account import Account
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backend.api.errors import install_error_handlers
 from backend.api.main import api_router
+from backend.chain.contracts import AbiMissing, bind
 from backend.chain.node import make_web3
 from backend.core.config import Settings, get_settings
-from backend.core.db import make_engine, session_factory
+from backend.core.db import make_engine, migrate, session_factory
 from backend.core.deployments import RegistryError, load_deployment
+from backend.core.keys import KeyVault
+from backend.indexer.service import Indexer
+from backend.relayer.service import Relayer
+
+log = logging.getLogger("kyoso")
 
 
 class WrongChainError(RuntimeError):
     pass
+
+
+def start_services(app: FastAPI, settings: Settings) -> None:
+    """Binds the deployed contracts and starts the relayer and the indexer (when the chain and registry allow)."""
+    state = app.state
+    if state.deployment is None:
+        return
+    try:
+        contracts = bind(state.web3, state.deployment)
+    except (AbiMissing, KeyError) as exc:
+        state.deployment_problem = str(exc)
+        return
+    relayer = indexer = None
+    if settings.relayer_enabled:
+        relayer = Relayer(state.session_factory, state.web3, contracts, state.vault,
+                          Account.from_key(settings.relayer_private_key.get_secret_value()),
+                          confirmations=settings.confirmations)
+        relayer.start()
+    if settings.indexer_enabled:
+        indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
+        indexer.start()
+    state.services = SimpleNamespace(contracts=contracts, relayer=relayer, indexer=indexer)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,13 +62,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        app.state.settings = settings
-        app.state.session_factory = session_factory(engine)
-        app.state.web3 = make_web3(settings.rpc_url, settings.rpc_timeout_s)
-        app.state.deployment = None
-        app.state.deployment_problem = "chain node unreachable at start-up; deployment registry not loaded"
+        migrate(engine)
+        state = app.state
+        state.settings = settings
+        state.session_factory = session_factory(engine)
+        state.vault = KeyVault(settings.key_encryption_key.get_secret_value())
+        state.web3 = make_web3(settings.rpc_url, settings.rpc_timeout_s)
+        state.services = None
+        state.deployment = None
+        state.deployment_problem = "chain node unreachable at start-up; deployment registry not loaded"
         try:
-            actual = app.state.web3.eth.chain_id
+            actual = state.web3.eth.chain_id
         except Exception:  # noqa: BLE001 - a node that is down at start is reported by /health, not fatal
             actual = None
         if settings.chain_id is not None and actual is not None and actual != settings.chain_id:
@@ -45,13 +80,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise WrongChainError(
                 f"The node at {settings.rpc_url} is chain {actual}, but KYOSO_CHAIN_ID is {settings.chain_id}"
             )
-        chain_id = settings.chain_id if settings.chain_id is not None else actual
-        if chain_id is not None:
+        state.chain_id = settings.chain_id if settings.chain_id is not None else actual
+        if state.chain_id is not None:
             try:
-                app.state.deployment = load_deployment(settings.deployments_dir, chain_id)
+                state.deployment = load_deployment(settings.deployments_dir, state.chain_id)
             except RegistryError as exc:
-                app.state.deployment_problem = str(exc)
+                state.deployment_problem = str(exc)
+        start_services(app, settings)
         yield
+        if state.services is not None:
+            for service in (state.services.relayer, state.services.indexer):
+                if service is not None:
+                    service.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -17,7 +17,7 @@ MIN_SECRET_LENGTH = 32
 # Anvil's well-known development key #1 (mnemonic "test test ... junk"): the local chain's relayer and registrar.
 # Only ever used on chain 31337; outside development the relayer key must come from the environment.
 ANVIL_DEV_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta3lvc28ta2V5LWVuY3J5cHRpb24ta2V5"  # base64("dev-only-kyoso-key-encryption-key")
+DEV_KEY_ENCRYPTION_KEY = "a3lvc28tZGV2LW9ubHkta2V5LWVuY3J5cHRpb24tMzI="  # base64("kyoso-dev-only-key-encryption-32")
 
 
 class Settings(BaseSettings):

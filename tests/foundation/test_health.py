@@ -87,5 +87,15 @@ def test_placeholder_secrets_are_refused_outside_development(secret):
         Settings(environment="production", secret_key=secret)
 
 
-def test_a_real_secret_is_accepted_in_production():
-    assert Settings(environment="production", secret_key="x" * 48).environment == "production"
+def test_real_secrets_are_accepted_in_production():
+    settings = Settings(environment="production", secret_key="x" * 48, key_encryption_key="QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+                        relayer_private_key="0x" + "ab" * 32)
+    assert settings.environment == "production"
+
+
+@pytest.mark.parametrize("missing", ["key_encryption_key", "relayer_private_key"])
+def test_development_keys_are_refused_in_production(missing):
+    values = {"secret_key": "x" * 48, "key_encryption_key": "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=", "relayer_private_key": "0x" + "ab" * 32}
+    del values[missing]
+    with pytest.raises(ValueError, match=f"KYOSO_{missing.upper()} must be set"):
+        Settings(environment="production", **values)

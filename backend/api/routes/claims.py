@@ -1,0 +1,175 @@
+"""Claiming a badge: a code from a printed sheet, the kiosk's rotating code, or the event's secret word.
+
+A claim is answered at once with `accepted` (stored; nothing is lost from here on) and the relayer takes it on to
+`submitted` and `confirmed`. Guessing is throttled per account and per IP address.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.api.routes.events import (
+    KIOSK_EXPIRED_LOOKBACK,
+    KIOSK_GRACE_PERIODS,
+    get_event,
+    kiosk_code,
+    kiosk_period,
+)
+from backend.core.security import secret_hash
+from backend.deps import CurrentUser, SessionDep, SettingsDep, client_ip
+from backend.models import Claim, ClaimCode, ClaimMethod, ClaimStatus, Event, GuessThrottle, Organization, utcnow
+from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
+from backend.schemas import ClaimCreate, ClaimPublic
+
+router = APIRouter(tags=["claims"])
+
+GUESS_LIMIT = 10  # wrong codes per account, and per IP address, within the window
+GUESS_WINDOW = timedelta(minutes=15)
+GUESS_COOLDOWN = timedelta(minutes=15)
+
+
+def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
+    sent = claim.tx is not None and claim.status in (ClaimStatus.submitted, ClaimStatus.confirmed)
+    tx_hash = claim.tx.tx_hash if sent else None
+    return ClaimPublic(
+        id=claim.id, event_id=claim.event_id, status=claim.status, recipient=claim.recipient, method=claim.method,
+        tx_hash=tx_hash, block_number=claim.tx.block_number if claim.tx is not None else None,
+        explorer_url=explorer_tx_url.format(hash=tx_hash) if tx_hash and explorer_tx_url else None,
+        failure=claim.failure, created_at=claim.created_at, confirmed_at=claim.confirmed_at,
+    )
+
+
+def _throttles(session: Session, keys: list[str]) -> list[GuessThrottle]:
+    rows = []
+    for key in keys:
+        row = session.get(GuessThrottle, key)
+        if row is None:
+            row = GuessThrottle(key=key, failures=0, window_start=utcnow())
+            session.add(row)
+        rows.append(row)
+    return rows
+
+
+def _refuse_if_locked(rows: list[GuessThrottle]) -> None:
+    now = utcnow()
+    for row in rows:
+        if row.locked_until is not None and row.locked_until > now:
+            retry_after = int((row.locked_until - now).total_seconds()) + 1
+            raise HTTPException(
+                429, {"error": "too_many_attempts",
+                      "message": f"Too many wrong codes. Try again in {retry_after} s. / "
+                                 f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def _count_failure(session: Session, rows: list[GuessThrottle], reason: HTTPException) -> None:
+    now = utcnow()
+    for row in rows:
+        if now - row.window_start > GUESS_WINDOW:
+            row.failures, row.window_start = 0, now
+        row.failures += 1
+        if row.failures >= GUESS_LIMIT:
+            row.locked_until = now + GUESS_COOLDOWN
+            row.failures = 0
+    session.commit()
+    _refuse_if_locked(rows)
+    raise reason
+
+
+def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[GuessThrottle]) -> ClaimCode | None:
+    """Returns the code row to consume (printed codes), or None; raises 400/410 for a wrong or spent secret."""
+    wrong = HTTPException(400, {"error": "invalid_code", "message": "This code is not valid for this event. / "
+                                                                    "このコードはこのイベントでは使えません。"})
+    if body.method == ClaimMethod.code:
+        code = session.get(ClaimCode, secret_hash(body.secret))
+        if code is None or code.event_id != event.id:
+            _count_failure(session, rows, wrong)
+        if code.used_at is not None:
+            raise HTTPException(410, {"error": "code_already_used",
+                                      "message": "This code has already been used. / このコードは使用済みです。"})
+        return code
+    if body.method == ClaimMethod.kiosk:
+        now = kiosk_period(time.time())
+        for back in range(KIOSK_EXPIRED_LOOKBACK + 1):
+            if hmac.compare_digest(kiosk_code(event.kiosk_seed, now - back), body.secret):
+                if back <= KIOSK_GRACE_PERIODS:
+                    return None
+                raise HTTPException(410, {"error": "kiosk_code_expired",
+                                          "message": "This code has expired: scan the screen again. / "
+                                                     "コードの有効期限が切れました。もう一度読み取ってください。"})
+        _count_failure(session, rows, wrong)
+    if event.word_hash is None or not hmac.compare_digest(secret_hash(body.secret.casefold()), event.word_hash):
+        _count_failure(session, rows, wrong)
+    return None
+
+
+@router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED)
+def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDep, settings: SettingsDep,
+          user: CurrentUser):
+    """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
+    GET /claims/{id}."""
+    event = get_event(session, event_id)
+    rows = _throttles(session, [f"user:{user.id}", f"ip:{client_ip(request)}"])
+    _refuse_if_locked(rows)
+    existing = session.scalar(select(Claim).where(Claim.user_id == user.id, Claim.event_id == event_id))
+    if existing is not None:
+        raise HTTPException(409, {"error": "already_claimed",
+                                  "message": "You already have this badge. / このバッジは受け取り済みです。",
+                                  "claim_id": existing.id})
+    code = _check_secret(session, event, body, rows)
+    now = utcnow()
+    if not event.claim_start <= now <= event.claim_end:
+        raise HTTPException(403, {"error": "claim_window_closed",
+                                  "message": f"Badges of this event can be claimed from {event.claim_start.isoformat()}"
+                                             f" to {event.claim_end.isoformat()}. / 受け取り期間外です。",
+                                  "claim_start": event.claim_start.isoformat(),
+                                  "claim_end": event.claim_end.isoformat()})
+    taken = session.scalar(select(func.count()).select_from(Claim).where(
+        Claim.event_id == event_id, Claim.status != ClaimStatus.failed))
+    if event.capacity and taken >= event.capacity:
+        raise HTTPException(409, {"error": "event_full",
+                                  "message": "All badges of this event have been given out. / "
+                                             "このイベントのバッジはすべて配布されました。"})
+    org = session.get(Organization, event.organization_id)
+    pending = session.scalar(select(func.count()).select_from(Claim).join(Event).where(
+        Event.organization_id == org.id, Claim.status.in_((ClaimStatus.accepted, ClaimStatus.submitted))))
+    if org.gas_used + (pending + 1) * GAS_PER_CLAIM_ESTIMATE > org.gas_budget:
+        raise HTTPException(402, {"error": "gas_budget_exhausted",
+                                  "message": "The organizer's badge budget is used up; please tell the organizer. / "
+                                             "主催者のバッジ発行予算が上限に達しました。主催者にお知らせください。"})
+    if code is not None:
+        consumed = session.execute(update(ClaimCode).where(ClaimCode.code_hash == code.code_hash,
+                                                           ClaimCode.used_at.is_(None)).values(used_at=now))
+        if consumed.rowcount != 1:
+            raise HTTPException(410, {"error": "code_already_used", "message": "This code has already been used."})
+    new = Claim(user_id=user.id, event_id=event_id, recipient=user.wallet_address, method=body.method)
+    session.add(new)
+    try:
+        session.commit()  # the code is spent and the claim stored together, or neither
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, {"error": "already_claimed",
+                                  "message": "You already have this badge. / このバッジは受け取り済みです。"}) from None
+    return claim_public(new, settings.explorer_tx_url)
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimPublic)
+def read_claim(claim_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    claim_row = session.get(Claim, claim_id)
+    if claim_row is None or claim_row.user_id != user.id:
+        raise HTTPException(404, {"error": "claim_not_found", "message": "No such claim."})
+    return claim_public(claim_row, settings.explorer_tx_url)
+
+
+@router.get("/me/claims", response_model=list[ClaimPublic])
+def my_claims(session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    rows = session.scalars(select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc())).all()
+    return [claim_public(c, settings.explorer_tx_url) for c in rows]

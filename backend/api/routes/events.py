@@ -1,0 +1,202 @@
+"""Events, their claim codes (printed sheet, rotating kiosk code, secret word) and their ERC-1155 metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.api.routes.organizations import membership_of
+from backend.core.security import new_secret, secret_hash
+from backend.deps import CurrentUser, SessionDep, SettingsDep
+from backend.models import Claim, ClaimCode, ClaimStatus, Event, Organization, Role
+from backend.qr_sheet import sheet_png
+from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, KioskPublic
+
+router = APIRouter(tags=["events"])
+
+KIOSK_PERIOD_S = 30  # a kiosk code changes every 30 seconds, like an authenticator app
+KIOSK_GRACE_PERIODS = 1  # the previous code still works: a phone may scan just before it changes
+KIOSK_EXPIRED_LOOKBACK = 240  # older codes (up to 2 hours) are recognised as expired rather than wrong
+KIOSK_DIGITS = 10
+
+
+def event_public(event: Event) -> EventPublic:
+    public = EventPublic.model_validate(event)
+    public.has_secret_word = event.word_hash is not None
+    return public
+
+
+def get_event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise HTTPException(404, {"error": "event_not_found", "message": "No such event. / イベントが見つかりません。"})
+    return event
+
+
+def claim_url(base: str, event_id: int, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{base}/claim/{event_id}" + (f"?{query}" if query else "")
+
+
+def kiosk_code(seed: bytes, period: int) -> str:
+    digest = hmac.new(seed, period.to_bytes(8, "big"), hashlib.sha256).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**KIOSK_DIGITS).zfill(KIOSK_DIGITS)
+
+
+def kiosk_period(now: float | None = None) -> int:
+    return int((now if now is not None else time.time()) // KIOSK_PERIOD_S)
+
+
+@router.post("/organizations/{organization_id}/events", response_model=EventPublic,
+             status_code=status.HTTP_201_CREATED)
+def create_event(organization_id: int, body: EventCreate, session: SessionDep, user: CurrentUser):
+    """Creates an event of the organization (its organizers only); the relayer registers it on chain."""
+    membership_of(session, user, organization_id, Role.owner, Role.organizer)
+    event = Event(
+        organization_id=organization_id, title_ja=body.title_ja, title_en=body.title_en,
+        description_ja=body.description_ja, description_en=body.description_en, category=body.category,
+        venue=body.venue, starts_at=body.starts_at, ends_at=body.ends_at, claim_start=body.claim_start,
+        claim_end=body.claim_end, capacity=body.capacity, points=body.points, kiosk_seed=os.urandom(32),
+        word_hash=secret_hash(body.secret_word.casefold()) if body.secret_word else None,
+    )
+    session.add(event)
+    session.commit()
+    return event_public(event)
+
+
+@router.get("/events", response_model=list[EventPublic])
+def list_events(session: SessionDep, upcoming: bool = True, limit: int = Query(50, ge=1, le=200)):
+    """Events, soonest first; by default those that have not ended yet."""
+    query = select(Event).order_by(Event.starts_at).limit(limit)
+    if upcoming:
+        query = query.where(Event.ends_at >= datetime.now(timezone.utc))
+    return [event_public(e) for e in session.scalars(query).all()]
+
+
+@router.get("/events/{event_id}", response_model=EventPublic)
+def read_event(event_id: int, session: SessionDep):
+    return event_public(get_event(session, event_id))
+
+
+@router.get("/events/{event_id}/stats")
+def event_stats(event_id: int, session: SessionDep, user: CurrentUser) -> dict:
+    event = get_event(session, event_id)
+    membership_of(session, user, event.organization_id)
+    counts = dict(session.execute(select(Claim.status, func.count()).where(Claim.event_id == event_id)
+                                  .group_by(Claim.status)).all())
+    return {"event_id": event_id, **{s.value: counts.get(s, 0) for s in ClaimStatus}}
+
+
+def _new_codes(session: Session, event: Event, count: int, base: str) -> list[str]:
+    secrets = [new_secret() for _ in range(count)]
+    session.add_all(ClaimCode(code_hash=secret_hash(s), event_id=event.id) for s in secrets)
+    session.commit()
+    return [claim_url(base, event.id, c=s) for s in secrets]
+
+
+@router.post("/events/{event_id}/codes", response_model=CodesPublic, status_code=status.HTTP_201_CREATED)
+def create_codes(event_id: int, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """Single-use claim links (128-bit secrets, stored hashed): shown once, in this response only."""
+    event = get_event(session, event_id)
+    membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
+    return CodesPublic(event_id=event_id, claim_urls=_new_codes(session, event, body.count, settings.public_base_url))
+
+
+@router.post("/events/{event_id}/code-sheet", response_class=Response,
+             responses={200: {"content": {"image/png": {}}}})
+def code_sheet(event_id: int, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """A printable PNG sheet of single-use QR codes (new codes each time; they are not stored in clear)."""
+    event = get_event(session, event_id)
+    membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
+    urls = _new_codes(session, event, body.count, settings.public_base_url)
+    return Response(render_sheet(urls), media_type="image/png",
+                    headers={"Content-Disposition": f'attachment; filename="kyoso-event-{event_id}-codes.png"'})
+
+
+def render_sheet(urls: list[str]) -> bytes:
+    return sheet_png(urls)
+
+
+@router.get("/events/{event_id}/kiosk", response_model=KioskPublic)
+def kiosk(event_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """The current rotating code for a screen at the venue (organizers only)."""
+    event = get_event(session, event_id)
+    membership_of(session, user, event.organization_id)
+    now = time.time()
+    code = kiosk_code(event.kiosk_seed, kiosk_period(now))
+    return KioskPublic(code=code, claim_url=claim_url(settings.public_base_url, event_id, k=code),
+                       valid_for_s=KIOSK_PERIOD_S - int(now % KIOSK_PERIOD_S))
+
+
+@router.get("/metadata/{token_hex}.json")
+def metadata(token_hex: str, request: Request, session: SessionDep, settings: SettingsDep) -> dict:
+    """ERC-1155 metadata of a badge (the contract's URI template, `{id}` as 64 hex digits), in Japanese with an
+    English localization."""
+    event = _event_by_token(session, token_hex)
+    org = session.get(Organization, event.organization_id)
+    base = settings.public_base_url
+    common = {"image": f"{base}/metadata/{token_hex}.svg", "external_url": f"{base}/events/{event.id}"}
+    return {
+        "name": event.title_ja, "description": event.description_ja, **common,
+        "properties": {"organization": org.name_ja, "category": event.category, "points": event.points,
+                       "venue": event.venue, "starts_at": event.starts_at.isoformat()},
+        "localization": {"uri": f"{base}/metadata/{{locale}}/{token_hex}.json", "default": "ja", "locales": ["ja", "en"]},
+    }
+
+
+@router.get("/metadata/{locale}/{token_hex}.json")
+def metadata_localized(locale: str, token_hex: str, session: SessionDep, settings: SettingsDep) -> dict:
+    if locale not in ("ja", "en"):
+        raise HTTPException(404, {"error": "locale_not_found", "message": "Locales: ja, en"})
+    event = _event_by_token(session, token_hex)
+    org = session.get(Organization, event.organization_id)
+    title, description, org_name = ((event.title_ja, event.description_ja, org.name_ja) if locale == "ja"
+                                    else (event.title_en, event.description_en, org.name_en))
+    return {"name": title, "description": description,
+            "properties": {"organization": org_name, "category": event.category, "points": event.points}}
+
+
+@router.get("/metadata/{token_hex}.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+def badge_image(token_hex: str, session: SessionDep):
+    """A generated badge image: the event's title in both languages, its category and points."""
+    event = _event_by_token(session, token_hex)
+    return Response(badge_svg(event), media_type="image/svg+xml")
+
+
+CATEGORY_COLOURS = {"culture": "#7b2d26", "crafts": "#8a5a00", "food": "#a23b00", "art": "#5b2a86",
+                    "sports": "#0b5d3b", "volunteering": "#1f4e79", "hackathon": "#222222", "festival": "#9c1c4a",
+                    "workshop": "#4a4a00", "cleanup": "#1d5f5f", "other": "#3d3d3d"}
+
+
+def badge_svg(event: Event) -> str:
+    from xml.sax.saxutils import escape
+
+    colour = CATEGORY_COLOURS.get(event.category, "#3d3d3d")
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400" role="img" aria-label="{escape(event.title_en)}">
+<rect width="400" height="400" rx="48" fill="{colour}"/>
+<circle cx="200" cy="150" r="90" fill="#fff" opacity="0.15"/>
+<text x="200" y="165" text-anchor="middle" font-size="64" fill="#fff" font-family="sans-serif">共創</text>
+<text x="200" y="270" text-anchor="middle" font-size="24" fill="#fff" font-family="sans-serif">{escape(event.title_ja[:18])}</text>
+<text x="200" y="305" text-anchor="middle" font-size="18" fill="#fff" font-family="sans-serif">{escape(event.title_en[:32])}</text>
+<text x="200" y="350" text-anchor="middle" font-size="18" fill="#fff" font-family="sans-serif">{escape(event.category)} · {event.points} pt</text>
+</svg>"""
+
+
+def _event_by_token(session: Session, token_hex: str) -> Event:
+    try:
+        token_id = int(token_hex, 16) if len(token_hex) == 64 else int(token_hex)
+    except ValueError:
+        raise HTTPException(404, {"error": "badge_not_found", "message": "No such badge."}) from None
+    event = session.scalar(select(Event).where(Event.token_id == token_id))
+    if event is None:
+        raise HTTPException(404, {"error": "badge_not_found", "message": "No such badge."})
+    return event
+

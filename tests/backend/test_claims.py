@@ -1,0 +1,106 @@
+"""An attendee signs up, claims with a printed code, and sees the badge confirmed on chain."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from brownie import web3
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from backend.api.routes.events import kiosk_code, kiosk_period
+from backend.models import Event
+from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed, wait_for
+
+
+def test_sign_up_claim_with_a_printed_code_and_see_it_confirmed(client, suite):
+    organizer, org, event = organizer_with_event(client)
+    (code,) = codes(organizer, event["id"], 1)
+    attendee = Api(client)
+    address = attendee.me()["wallet_address"]
+
+    response = attendee.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "accepted"
+    claim = wait_confirmed(attendee, response.json()["id"])
+    assert claim["tx_hash"].startswith("0x") and claim["block_number"] > 0
+
+    assert suite.badges.balanceOf(address, event["token_id"]) == 1
+    assert suite.points.balanceOf(address) == 10 and suite.points.getVotes(address) == 10
+    wallet = wait_for(lambda: (w := attendee.get("/me/wallet").json())["badges"] and w, what="indexer")
+    assert wallet["points"] == 10 and wallet["voting_power"] == 10
+    assert [b["token_id"] for b in wallet["badges"]] == [event["token_id"]]
+    assert wallet["badges"][0]["tx_hash"] == claim["tx_hash"]
+
+
+def test_second_claim_of_the_same_event_is_409_and_sends_nothing(client, suite):
+    organizer, org, event = organizer_with_event(client)
+    first, second = codes(organizer, event["id"], 2)
+    attendee = Api(client)
+    claim = attendee.post(f"/events/{event['id']}/claims", {"method": "code", "secret": first}).json()
+    wait_confirmed(attendee, claim["id"])
+    nonce = web3.eth.get_transaction_count(org["issuer_address"])
+    response = attendee.post(f"/events/{event['id']}/claims", {"method": "code", "secret": second})
+    assert response.status_code == 409 and response.json()["error"] == "already_claimed"
+    time.sleep(1.5)
+    assert web3.eth.get_transaction_count(org["issuer_address"]) == nonce
+
+
+def test_used_code_is_410(client):
+    organizer, _, event = organizer_with_event(client)
+    (code,) = codes(organizer, event["id"], 1)
+    assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}).status_code == 202
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
+    assert response.status_code == 410 and response.json()["error"] == "code_already_used"
+
+
+def test_ten_wrong_codes_give_429_with_retry_after(client):
+    organizer, _, event = organizer_with_event(client)
+    guesser = Api(client)
+    statuses = [guesser.post(f"/events/{event['id']}/claims", {"method": "code", "secret": f"guess{i}"}).status_code
+                for i in range(10)]
+    assert statuses == [400] * 9 + [429]
+    (code,) = codes(organizer, event["id"], 1)
+    locked = guesser.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
+    assert locked.status_code == 429  # even a right code waits for the cooldown
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+
+
+def test_expired_kiosk_code_is_410_and_the_current_one_works(client, settings):
+    organizer, _, event = organizer_with_event(client)
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session:
+        seed = session.scalar(select(Event.kiosk_seed).where(Event.id == event["id"]))
+    old = kiosk_code(seed, kiosk_period(time.time()) - 5)
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": old})
+    assert response.status_code == 410 and response.json()["error"] == "kiosk_code_expired"
+    current = organizer.get(f"/events/{event['id']}/kiosk").json()
+    assert current["claim_url"].endswith(f"k={current['code']}")
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": current["code"]})
+    assert response.status_code == 202
+
+
+def test_secret_word_works_during_the_window(client):
+    organizer, _, event = organizer_with_event(client, secret_word="Kenrokuen")
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "word", "secret": "kenrokuen"})
+    assert response.status_code == 202
+    wrong = Api(client).post(f"/events/{event['id']}/claims", {"method": "word", "secret": "gyokusen"})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_code"
+
+
+def test_claim_outside_the_window_is_403(client):
+    later = datetime.now(timezone.utc) + timedelta(days=2)
+    organizer, _, event = organizer_with_event(client, claim_start=later.isoformat(),
+                                               claim_end=(later + timedelta(days=1)).isoformat())
+    (code,) = codes(organizer, event["id"], 1)
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
+    assert response.status_code == 403 and response.json()["error"] == "claim_window_closed"
+
+
+def test_claim_beyond_capacity_is_409(client):
+    organizer, _, event = organizer_with_event(client, capacity=1)
+    first, second = codes(organizer, event["id"], 2)
+    assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": first}).status_code == 202
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": second})
+    assert response.status_code == 409 and response.json()["error"] == "event_full"
