@@ -104,3 +104,14 @@ def test_claim_beyond_capacity_is_409(client):
     assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": first}).status_code == 202
     response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": second})
     assert response.status_code == 409 and response.json()["error"] == "event_full"
+
+
+def test_health_reports_relayer_balance_and_unconfirmed_transactions(client, suite):
+    organizer_with_event(client)
+    health = wait_for(lambda: (h := client.get("/health").json())["unconfirmed_transactions"] == 0 and h,
+                      what="relayer idle")
+    assert health["status"] == "ok" and health["chain_id"] == 31337
+    assert health["relayer_address"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    assert health["relayer_balance_wei"] > 0
+    assert health["oldest_unconfirmed_tx_age_s"] is None
+    assert health["indexed_to_block"] >= suite.badges.tx.block_number

@@ -1,13 +1,17 @@
-"""Service health: is the database usable, which chain are we on, what is deployed there."""
+"""Service health: database, chain, deployed contracts, and how the relayer and the indexer keep up."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from sqlalchemy import func, select
+
 from backend.core.db import database_is_up
+from backend.models import IndexerCursor, OutboundTx, TxStatus
 from backend.deps import SessionDep, Web3Dep
 
 router = APIRouter(tags=["health"])
@@ -20,6 +24,11 @@ class HealthPublic(BaseModel):
     contracts: dict[str, str]
     database: Literal["ok", "unavailable"]
     database_backend: str
+    relayer_address: str | None
+    relayer_balance_wei: int | None
+    unconfirmed_transactions: int | None
+    oldest_unconfirmed_tx_age_s: float | None
+    indexed_to_block: int | None
     problems: list[str]
 
 
@@ -38,6 +47,24 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
     deployment = request.app.state.deployment
     if deployment is None:
         problems.append(request.app.state.deployment_problem)
+    relayer = relayer_balance = None
+    unconfirmed = oldest_age = indexed_to = None
+    services = request.app.state.services
+    if services is not None and services.relayer is not None:
+        relayer = services.relayer.relayer.address
+        try:
+            relayer_balance = w3.eth.get_balance(relayer)
+        except Exception:  # noqa: BLE001 - reported through the chain problem above
+            relayer_balance = None
+    if database_ok:
+        live = session.execute(select(func.count(), func.min(OutboundTx.created_at))
+                               .where(OutboundTx.status.in_((TxStatus.signed, TxStatus.broadcast)))).one()
+        unconfirmed = live[0]
+        if live[1] is not None:
+            oldest = live[1] if live[1].tzinfo else live[1].replace(tzinfo=timezone.utc)
+            oldest_age = round((datetime.now(timezone.utc) - oldest).total_seconds(), 1)
+        cursor = session.get(IndexerCursor, "contracts")
+        indexed_to = cursor.next_block - 1 if cursor else None
     if problems:
         response.status_code = 503
     return HealthPublic(
@@ -47,5 +74,10 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
         contracts=deployment.contracts if deployment else {},
         database="ok" if database_ok else "unavailable",
         database_backend=session.get_bind().dialect.name,
+        relayer_address=relayer,
+        relayer_balance_wei=relayer_balance,
+        unconfirmed_transactions=unconfirmed,
+        oldest_unconfirmed_tx_age_s=oldest_age,
+        indexed_to_block=indexed_to,
         problems=problems,
     )
