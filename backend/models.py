@@ -242,6 +242,30 @@ class Claim(Base):
     tx: Mapped[OutboundTx | None] = relationship()
 
 
+class ExportStatus(str, enum.Enum):
+    pending = "pending"  # signed by the custodial key, waiting for the relayer
+    submitted = "submitted"
+    done = "done"  # everything is at the member's own address; the custodial key is destroyed
+    failed = "failed"
+
+
+class WalletExport(Base):
+    """A custodial member's move to their own wallet, through the contracts' migration."""
+
+    __tablename__ = "wallet_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    from_address: Mapped[str] = mapped_column(String(42))
+    to_address: Mapped[str] = mapped_column(String(42))
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)  # the holder's EIP-712 consent, not a secret
+    status: Mapped[ExportStatus] = mapped_column(Enum(ExportStatus, native_enum=False), default=ExportStatus.pending)
+    tx_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_txs.id"))
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class GuessThrottle(Base):
     """Wrong-code counters per account and per IP address, with a cooldown once the limit is reached."""
 

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
-from backend.api.routes import auth, claims, events, health, me, organizations
+from backend.api.routes import auth, claims, events, health, me, organizations, wallet
 
 api_router = APIRouter()
-for module in (health, auth, me, organizations, events, claims):
+for module in (health, auth, me, wallet, organizations, events, claims):
     api_router.include_router(module.router)

@@ -14,14 +14,27 @@ from datetime import datetime, timedelta, timezone
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from backend.chain.contracts import Contracts
 from backend.core.keys import KeyVault, SealedKey
-from backend.models import Claim, ClaimStatus, Event, Organization, OutboundTx, TxStatus, utcnow
+from backend.models import (
+    Claim,
+    ClaimStatus,
+    CustodialKey,
+    Event,
+    ExportStatus,
+    Organization,
+    OutboundTx,
+    TxStatus,
+    User,
+    WalletExport,
+    WalletKind,
+    utcnow,
+)
 from backend.relayer import timing
 
 log = logging.getLogger("kyoso.relayer")
@@ -100,6 +113,7 @@ class Relayer:
         self._grant_issuers()
         self._create_events()
         self._issue_batches()
+        self._migrate_wallets()
         self._broadcast_signed()
         self._follow_broadcast()
 
@@ -203,6 +217,22 @@ class Relayer:
                 claim.status = ClaimStatus.submitted
                 claim.tx_id = tx.id
 
+    def _migrate_wallets(self) -> None:
+        with self.sessions.begin() as session:
+            for export in session.scalars(select(WalletExport).where(WalletExport.status == ExportStatus.pending)).all():
+                args = [export.from_address, export.to_address, export.deadline, export.signature]
+                data = self.contracts.badges.encode_abi("migrateWithSignature", args=args)
+
+                def failed(reason: str, export=export) -> None:
+                    export.status = ExportStatus.failed
+                    export.failure = reason
+
+                tx = self._sign(session, self.relayer, self.contracts.badges.address, data, "migrate", export.id,
+                                None, on_revert=failed)
+                if tx is not None:
+                    export.status = ExportStatus.submitted
+                    export.tx_id = tx.id
+
     # ------------------------------------------------------------------ steps that move transactions on
 
     def _broadcast_signed(self) -> None:
@@ -239,6 +269,9 @@ class Relayer:
             tx.last_error = "reverted on chain"
             for claim in claims:
                 self._retry_or_fail(claim, "the issuance transaction reverted")
+            if tx.purpose == "migrate":
+                export = session.get(WalletExport, tx.subject_id)
+                export.status, export.failure = ExportStatus.failed, "the migration transaction reverted"
             log.warning("tx %s (%s) reverted", tx.tx_hash, tx.purpose)
             return
         tx.status = TxStatus.mined
@@ -251,9 +284,21 @@ class Relayer:
         elif tx.purpose == "create_event":
             created = badges.events.EventCreated().process_receipt(receipt)
             session.get(Event, tx.subject_id).token_id = created[0]["args"]["eventId"]
+        elif tx.purpose == "migrate":
+            self._finish_export(session, session.get(WalletExport, tx.subject_id))
         for claim in claims:
             claim.status = ClaimStatus.confirmed
             claim.confirmed_at = utcnow()
+
+    @staticmethod
+    def _finish_export(session: Session, export: WalletExport) -> None:
+        """Everything is at the member's own address now: point the account there and destroy the custodial key."""
+        export.status = ExportStatus.done
+        user = session.get(User, export.user_id) if export.user_id is not None else None
+        if user is not None:
+            user.wallet_address = export.to_address
+            user.wallet_kind = WalletKind.own
+            session.execute(delete(CustodialKey).where(CustodialKey.user_id == user.id))
 
     # ------------------------------------------------------------------ helpers
 

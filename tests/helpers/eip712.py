@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from backend.chain.eip712 import domain_from_erc5267, sign_typed
 
-DOMAIN_FIELDS = [
-    ("name", "string"),
-    ("version", "string"),
-    ("chainId", "uint256"),
-    ("verifyingContract", "address"),
-    ("salt", "bytes32"),
-]
+__all__ = ["domain_of", "sign_typed", "malleable"]
 
 
 def domain_of(contract, **overrides) -> dict:
-    fields, name, version, chain_id, verifying_contract, salt, _extensions = contract.eip712Domain()
-    values = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract,
-              "salt": salt}
-    present = {key for bit, (key, _type) in enumerate(DOMAIN_FIELDS) if int(fields.hex(), 16) >> bit & 1}
-    domain = {key: values[key] for key in present}
-    domain.update(overrides)
-    return domain
-
-
-def sign_typed(private_key: str, domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> bytes:
-    typed = {
-        "types": {
-            "EIP712Domain": [{"name": k, "type": t} for k, t in DOMAIN_FIELDS if k in domain],
-            primary: [{"name": k, "type": t} for k, t in types],
-        },
-        "primaryType": primary,
-        "domain": domain,
-        "message": message,
-    }
-    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key)
-    return bytes(signed.signature)
+    """The domain of a brownie contract object."""
+    return domain_from_erc5267(contract.eip712Domain(), **overrides)
 
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -1,0 +1,42 @@
+"""EIP-712 typed data with the domain read from the contract's eip712Domain() (ERC-5267), never hard-coded."""
+
+from __future__ import annotations
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+DOMAIN_FIELDS = [
+    ("name", "string"),
+    ("version", "string"),
+    ("chainId", "uint256"),
+    ("verifyingContract", "address"),
+    ("salt", "bytes32"),
+]
+
+
+def domain_from_erc5267(values, **overrides) -> dict:
+    """The domain from eip712Domain()'s return values: (fields, name, version, chainId, verifyingContract, salt, _)."""
+    fields, name, version, chain_id, verifying_contract, salt, _extensions = values
+    mask = fields[0] if isinstance(fields, (bytes, bytearray)) else int(str(fields), 16)
+    all_values = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract,
+                  "salt": salt}
+    domain = {key: all_values[key] for bit, (key, _t) in enumerate(DOMAIN_FIELDS) if mask >> bit & 1}
+    domain.update(overrides)
+    return domain
+
+
+def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> bytes:
+    typed = {
+        "types": {
+            "EIP712Domain": [{"name": k, "type": t} for k, t in DOMAIN_FIELDS if k in domain],
+            primary: [{"name": k, "type": t} for k, t in types],
+        },
+        "primaryType": primary,
+        "domain": domain,
+        "message": message,
+    }
+    return bytes(Account.sign_message(encode_typed_data(full_message=typed), private_key).signature)
+
+
+MIGRATION_TYPES = [("from", "address"), ("to", "address"), ("nonce", "uint256"), ("deadline", "uint256")]
+CLAIM_TYPES = [("recipient", "address"), ("eventId", "uint256"), ("deadline", "uint256")]
