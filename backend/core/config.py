@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     explorer_tx_url: str = ""  # e.g. https://sepolia.etherscan.io/tx/{hash}; empty on the local chain
     relayer_enabled: bool = True
     indexer_enabled: bool = True
+    # Accounts of the sponsor (the city) that set organizations' gas budgets, by e-mail (comma-separated).
+    sponsor_emails: str = ""
     confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from backend.core.security import TOKEN_BYTES, new_secret, secret_hash
 from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.models import Invitation, Membership, Organization, Role, User, utcnow
-from backend.schemas import InvitationCreate, InvitationPublic, OrganizationCreate, OrganizationPublic
+from backend.schemas import GasBudgetUpdate, InvitationCreate, InvitationPublic, OrganizationCreate, OrganizationPublic
 
 router = APIRouter(tags=["organizations"])
 
@@ -56,6 +56,21 @@ def my_organizations(session: SessionDep, user: CurrentUser):
     return session.scalars(
         select(Organization).join(Membership).where(Membership.user_id == user.id).order_by(Organization.id)
     ).all()
+
+
+@router.put("/organizations/{organization_id}/gas-budget", response_model=OrganizationPublic)
+def set_gas_budget(organization_id: int, body: GasBudgetUpdate, session: SessionDep, settings: SettingsDep,
+                   user: CurrentUser):
+    """The sponsor (the city, which pays the gas) sets how much gas an organization's badges may use."""
+    sponsors = {e.strip().lower() for e in settings.sponsor_emails.split(",") if e.strip()}
+    if user.email is None or user.email not in sponsors:
+        raise HTTPException(403, {"error": "not_sponsor", "message": "Only the sponsor sets gas budgets."})
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise HTTPException(404, {"error": "organization_not_found", "message": "No such organization."})
+    org.gas_budget = body.gas_budget
+    session.commit()
+    return org
 
 
 @router.post("/organizations/{organization_id}/invitations", response_model=InvitationPublic,
