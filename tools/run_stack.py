@@ -165,6 +165,7 @@ def main() -> int:
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{database}"),
         "RPC_URL": f"http://127.0.0.1:{chain_port}",
         "KYOSO_CHAIN_ID": str(CHAIN_ID),
+        "KYOSO_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
     }
     api = start(
         "api",

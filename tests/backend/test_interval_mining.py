@@ -1,0 +1,67 @@
+"""The relayer on a chain that mines a block every second, as a public network does (not Anvil's automine)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from web3 import Web3
+
+from backend.core.config import ANVIL_DEV_KEY_1, Settings
+from backend.main import create_app
+from backend.models import OutboundTx
+from tests.backend.conftest import Api, codes, organizer_with_event, wait_for
+from tests.helpers.processes import free_port
+from tests.helpers.web3_deploy import deploy_suite_web3
+
+RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+ATTENDEES = 30
+
+
+@pytest.fixture(scope="module")
+def interval_chain(project_root):
+    port = free_port()
+    anvil = subprocess.Popen(
+        [str(project_root / ".bin" / "anvil"), "--port", str(port), "--block-time", "1", "--chain-id", "31337",
+         "--enable-tx-gas-limit", "--block-base-fee-per-gas", "0", "--silent"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(Web3.HTTPProvider(url))
+    wait_for(lambda: w3.is_connected(), timeout=20, what="anvil")
+    yield url, w3
+    anvil.terminate()
+    anvil.wait(timeout=10)
+
+
+def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp_path):
+    url, w3 = interval_chain
+    registry = deploy_suite_web3(w3, RELAYER)
+    (tmp_path / "deployments").mkdir()
+    (tmp_path / "deployments" / "31337.json").write_text(json.dumps(registry))
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'k.db'}", rpc_url=url,
+                        deployments_dir=tmp_path / "deployments", chain_id=31337,
+                        relayer_private_key=ANVIL_DEV_KEY_1, public_base_url="http://testserver")
+    with TestClient(create_app(settings)) as client:
+        organizer, org, event = organizer_with_event(client)
+        secrets = codes(organizer, event["id"], ATTENDEES)
+        with ThreadPoolExecutor(8) as pool:
+            attendees = list(pool.map(lambda _: Api(client), range(ATTENDEES)))
+            responses = list(pool.map(
+                lambda p: p[0].post(f"/events/{event['id']}/claims", {"method": "code", "secret": p[1]}),
+                zip(attendees, secrets)))
+        assert [r.status_code for r in responses] == [202] * ATTENDEES
+        wait_for(lambda: all(a.get(f"/claims/{r.json()['id']}").json()["status"] == "confirmed"
+                             for a, r in zip(attendees, responses)), timeout=90, interval=1, what="all confirmed")
+        with client.app.state.session_factory() as session:
+            nonces = session.scalars(select(OutboundTx.nonce).where(OutboundTx.sender == org["issuer_address"])
+                                     .order_by(OutboundTx.nonce)).all()
+        badges = client.app.state.services.contracts.badges
+        addresses = [a.me()["wallet_address"] for a in attendees]
+        assert badges.functions.balanceOfBatch(addresses, [event["token_id"]] * ATTENDEES).call() == [1] * ATTENDEES
+    assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # contiguous
+    assert len(nonces) < ATTENDEES  # one create_event plus a few batches, far fewer than one per claim
