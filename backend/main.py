@@ -43,7 +43,7 @@ def start_services(app: FastAPI, settings: Settings) -> None:
     if settings.relayer_enabled:
         relayer = Relayer(state.session_factory, state.web3, contracts, state.vault,
                           Account.from_key(settings.relayer_private_key.get_secret_value()),
-                          confirmations=settings.confirmations)
+                          confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei)
         relayer.start()
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)

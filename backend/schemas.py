@@ -129,6 +129,16 @@ class EventCreate(Strict):
         return self
 
 
+class EventUpdate(Strict):
+    """The texts of an event. Its points, claim window and capacity are fixed once it is on chain."""
+
+    title_ja: str | None = Field(default=None, min_length=1, max_length=200)
+    title_en: str | None = Field(default=None, min_length=1, max_length=200)
+    description_ja: str | None = Field(default=None, max_length=5000)
+    description_en: str | None = Field(default=None, max_length=5000)
+    venue: str | None = Field(default=None, max_length=200)
+
+
 class EventPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

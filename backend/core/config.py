@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     indexer_enabled: bool = True
     # Accounts of the sponsor (the city) that set organizations' gas budgets, by e-mail (comma-separated).
     sponsor_emails: str = ""
+    # Tip per gas the relayer offers (EIP-1559). 0 is fine on the local chain; public networks want ~1-2 gwei.
+    priority_fee_wei: int = 0
     confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
 
     @model_validator(mode="after")

@@ -313,10 +313,17 @@ class Relayer:
             return None
         gas = min(int(estimate * timing.GAS_MARGIN), timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        max_fee = 2 * base_fee + self.priority_fee_wei
+        if account.address != self.relayer.address and not self._funded(session, account.address, gas * max_fee,
+                                                                          organization_id):
+            return None  # a top-up from the relayer is on its way; this work waits for it
+        return self._store(session, account, to, data, 0, gas, max_fee, purpose, subject_id, organization_id)
+
+    def _store(self, session, account, to, data, value, gas, max_fee, purpose, subject_id, organization_id):
         nonce = self._next_nonce(session, account.address)
         signed = account.sign_transaction({
-            "chainId": self.chain_id, "nonce": nonce, "to": to, "data": data, "value": 0, "gas": gas, "type": 2,
-            "maxPriorityFeePerGas": self.priority_fee_wei, "maxFeePerGas": 2 * base_fee + self.priority_fee_wei,
+            "chainId": self.chain_id, "nonce": nonce, "to": to, "data": data, "value": value, "gas": gas, "type": 2,
+            "maxPriorityFeePerGas": self.priority_fee_wei, "maxFeePerGas": max_fee,
         })
         tx = OutboundTx(
             sender=account.address, nonce=nonce, purpose=purpose, organization_id=organization_id,
@@ -326,6 +333,23 @@ class Relayer:
         session.add(tx)
         session.flush()
         return tx
+
+    def _funded(self, session: Session, address: str, cost: int, organization_id: int | None) -> bool:
+        """Organization keys hold only what their transactions need: the relayer (the sponsor's key) tops them up.
+        True when `address` can pay `cost` now; otherwise a top-up is queued (once) and False is returned."""
+        if cost == 0:
+            return True
+        balance = self._call(lambda: self.w3.eth.get_balance(address))
+        if balance >= cost:
+            return True
+        if organization_id is not None and self._has_live(session, "fund", organization_id, settled=False):
+            return False
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        amount = max(cost * timing.TOP_UP_FACTOR - balance, 0)
+        self._store(session, self.relayer, address, b"", amount, 21_000, 2 * base_fee + self.priority_fee_wei,
+                    "fund", organization_id, None)
+        log.info("topping up %s with %d wei", address, amount)
+        return False
 
     def _send(self, session: Session, tx: OutboundTx) -> None:
         try:
@@ -373,12 +397,13 @@ class Relayer:
         chain = self._call(lambda: self.w3.eth.get_transaction_count(sender, "pending"))
         return max(chain, -1 if stored is None else stored + 1)
 
-    def _has_live(self, session: Session, purpose: str, subject_id: int) -> bool:
-        """A transaction for this purpose and subject is on its way or done (a reverted one may be tried again)."""
+    def _has_live(self, session: Session, purpose: str, subject_id: int, settled: bool = True) -> bool:
+        """A transaction for this purpose and subject is on its way (or, with `settled`, done: a reverted one may be
+        tried again)."""
+        statuses = (*LIVE, TxStatus.mined) if settled else LIVE
         return session.scalar(
             select(func.count()).select_from(OutboundTx).where(
-                OutboundTx.purpose == purpose, OutboundTx.subject_id == subject_id,
-                OutboundTx.status.in_((*LIVE, TxStatus.mined)),
+                OutboundTx.purpose == purpose, OutboundTx.subject_id == subject_id, OutboundTx.status.in_(statuses),
             )
         ) > 0
 

@@ -35,3 +35,6 @@ TX_GAS_CAP = 16_777_216
 MAX_CLAIM_ATTEMPTS = 3
 # Estimated gas per claim, for refusing claims beyond an organization's budget before they are queued.
 GAS_PER_CLAIM_ESTIMATE = 60_000
+# An organization key is topped up to this many times the cost of the transaction that found it short, so that a
+# festival's batches do not each wait for a top-up, while the sponsor's funds stay with the sponsor's key.
+TOP_UP_FACTOR = 20

@@ -1,4 +1,5 @@
-"""The relayer on a chain that mines a block every second, as a public network does (not Anvil's automine)."""
+"""The relayer on a chain that mines a block every second and charges a base fee, as a public network does (not
+Anvil's automine with free gas): organization keys start empty and are topped up by the relayer."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def interval_chain(project_root):
     port = free_port()
     anvil = subprocess.Popen(
         [str(project_root / ".bin" / "anvil"), "--port", str(port), "--block-time", "1", "--chain-id", "31337",
-         "--enable-tx-gas-limit", "--block-base-fee-per-gas", "0", "--silent"],
+         "--enable-tx-gas-limit", "--silent"],  # Anvil's default base fee (1 gwei): gas costs ETH here
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -60,8 +61,11 @@ def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp
         with client.app.state.session_factory() as session:
             nonces = session.scalars(select(OutboundTx.nonce).where(OutboundTx.sender == org["issuer_address"])
                                      .order_by(OutboundTx.nonce)).all()
+            txs = session.scalars(select(OutboundTx)).all()
         badges = client.app.state.services.contracts.badges
         addresses = [a.me()["wallet_address"] for a in attendees]
         assert badges.functions.balanceOfBatch(addresses, [event["token_id"]] * ATTENDEES).call() == [1] * ATTENDEES
     assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # contiguous
     assert len(nonces) < ATTENDEES  # one create_event plus a few batches, far fewer than one per claim
+    fundings = [t for t in txs if t.purpose == "fund"]
+    assert fundings and all(t.status.value == "mined" for t in fundings)

@@ -14,6 +14,12 @@ def test_organizer_of_a_cannot_create_codes_or_events_for_b(client):
     assert organizer_a.post(f"/events/{event_b['id']}/code-sheet", {"count": 1}).status_code == 403
     assert organizer_a.get(f"/events/{event_b['id']}/kiosk").status_code == 403
     assert organizer_a.get(f"/organizations/{org_b['id']}").status_code == 403
+    edit = organizer_a.client.patch(f"/events/{event_b['id']}", json={"title_en": "Hijacked"},
+                                    headers=organizer_a.headers)
+    assert edit.status_code == 403
+    assert client.get(f"/events/{event_b['id']}").json()["title_en"] == event_b["title_en"]
+    own = organizer_a.client.patch(f"/events/{event_a['id']}", json={"venue": "兼六園"}, headers=organizer_a.headers)
+    assert own.status_code == 200 and own.json()["venue"] == "兼六園"
     assert organizer_a.post(f"/events/{event_a['id']}/codes", {"count": 1}).status_code == 201
 
 

@@ -18,7 +18,7 @@ from backend.core.security import new_secret, secret_hash
 from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.models import Claim, ClaimCode, ClaimStatus, Event, Organization, Role
 from backend.qr_sheet import sheet_png
-from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, KioskPublic
+from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
 
 router = APIRouter(tags=["events"])
 
@@ -68,6 +68,17 @@ def create_event(organization_id: int, body: EventCreate, session: SessionDep, u
         word_hash=secret_hash(body.secret_word.casefold()) if body.secret_word else None,
     )
     session.add(event)
+    session.commit()
+    return event_public(event)
+
+
+@router.patch("/events/{event_id}", response_model=EventPublic)
+def update_event(event_id: int, body: EventUpdate, session: SessionDep, user: CurrentUser):
+    """Edits an event's texts (its organizers only)."""
+    event = get_event(session, event_id)
+    membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(event, field, value)
     session.commit()
     return event_public(event)
 
