@@ -17,6 +17,7 @@ from eth_utils import keccak
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.logs import DISCARD
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from backend.chain.contracts import Contracts
@@ -277,12 +278,12 @@ class Relayer:
         tx.status = TxStatus.mined
         badges = self.contracts.badges
         if tx.purpose == "register_organization":
-            created = badges.events.OrganizationCreated().process_receipt(receipt)
+            created = badges.events.OrganizationCreated().process_receipt(receipt, errors=DISCARD)
             session.get(Organization, tx.subject_id).chain_id = created[0]["args"]["organizationId"]
         elif tx.purpose == "grant_issuer":
             session.get(Organization, tx.subject_id).registered = True
         elif tx.purpose == "create_event":
-            created = badges.events.EventCreated().process_receipt(receipt)
+            created = badges.events.EventCreated().process_receipt(receipt, errors=DISCARD)
             session.get(Event, tx.subject_id).token_id = created[0]["args"]["eventId"]
         elif tx.purpose == "migrate":
             self._finish_export(session, session.get(WalletExport, tx.subject_id))
