@@ -76,7 +76,7 @@ def test_expired_kiosk_code_is_410_and_the_current_one_works(client, settings):
     response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": old})
     assert response.status_code == 410 and response.json()["error"] == "kiosk_code_expired"
     current = organizer.get(f"/events/{event['id']}/kiosk").json()
-    assert current["claim_url"].endswith(f"k={current['code']}")
+    assert current["claim_url"].endswith(f"#k={current['code']}")  # secret in the fragment: never logged
     response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": current["code"]})
     assert response.status_code == 202
 

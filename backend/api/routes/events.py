@@ -42,8 +42,10 @@ def get_event(session: Session, event_id: int) -> Event:
 
 
 def claim_url(base: str, event_id: int, **params: str) -> str:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    return f"{base}/claim/{event_id}" + (f"?{query}" if query else "")
+    """The claim page with its secret in the fragment (`#c=...`): browsers never send a fragment to the server, so
+    the secret stays out of access logs and proxies; the page reads it and posts it in the request body."""
+    fragment = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{base}/claim/{event_id}" + (f"#{fragment}" if fragment else "")
 
 
 def kiosk_code(seed: bytes, period: int) -> str:
