@@ -4,7 +4,8 @@
    in .kyoso/anvil-state.json across restarts (FRESH=1 starts a new chain and a new database);
 2. scripts/deploy.py on brownie's kyoso-dev network, attached to that Anvil (tools/brownie_run.py; deploys
    only what is missing);
-3. the API (uvicorn) on 127.0.0.1:8000 with SQLite in .kyoso/kyoso.db.
+3. the API (uvicorn) on 127.0.0.1:8000 with SQLite in .kyoso/kyoso.db;
+4. a demo community (tools/seed_demo.py, through the API; KYOSO_SEED=0 skips it).
 
 Every child gets PR_SET_PDEATHSIG, so even a killed supervisor leaves no orphan Anvil on the port.
 Ports and the data folder can be moved with KYOSO_CHAIN_PORT, KYOSO_API_PORT and KYOSO_DATA_DIR.
@@ -174,6 +175,10 @@ def main() -> int:
     )
     wait_until("The API", api, api_healthy, None)
     base = f"http://127.0.0.1:{api_port}"
+    if os.environ.get("KYOSO_SEED", "1") != "0":
+        seeded = start("seed", [sys.executable, "tools/seed_demo.py", base])
+        if seeded.wait() != 0:
+            raise StackError("Seeding the demo community failed (see the output above)")
     print(
         "\nKyoso is running (Ctrl-C stops everything):\n"
         f"  API        {base}\n"

@@ -55,6 +55,9 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
         }
         assert f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/docs" in stack.output
         assert "Launching 'anvil" not in stack.output, "the deploy step started a second chain"
+        assert "Demo community seeded: 3 organizations, 5 events." in stack.output
+        events = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/events")
+        assert "鼓門まわり クリーンアップ" in [e["title_ja"] for e in events]
         stack.ctrl_c()
     finally:
         stack.kill()
@@ -83,6 +86,7 @@ def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root,
         assert health["block_number"] >= mined_to
         assert health["contracts"] == first_contracts  # the chain kept them: nothing was deployed again
         assert "already deployed" in stack.output
+        assert "Demo community already there" in stack.output
         stack.ctrl_c()
     finally:
         stack.kill()
