@@ -25,6 +25,9 @@ from backend.relayer.service import Relayer
 log = logging.getLogger("kyoso")
 
 
+LOCAL_CHAIN_ID = 31337
+
+
 class WrongChainError(RuntimeError):
     pass
 
@@ -43,7 +46,8 @@ def start_services(app: FastAPI, settings: Settings) -> None:
     if settings.relayer_enabled:
         relayer = Relayer(state.session_factory, state.web3, contracts, state.vault,
                           Account.from_key(settings.relayer_private_key.get_secret_value()),
-                          confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei)
+                          confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
+                          chain_id=state.chain_id)
         relayer.start()
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
@@ -81,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"The node at {settings.rpc_url} is chain {actual}, but KYOSO_CHAIN_ID is {settings.chain_id}"
             )
         state.chain_id = settings.chain_id if settings.chain_id is not None else actual
+        if state.chain_id not in (None, LOCAL_CHAIN_ID) and settings.uses_development_keys():
+            raise SystemExit(f"Kyoso refuses to run on chain {state.chain_id} with the public development keys: set "
+                             "KYOSO_RELAYER_PRIVATE_KEY and KYOSO_KEY_ENCRYPTION_KEY")
         if state.chain_id is not None:
             try:
                 state.deployment = load_deployment(settings.deployments_dir, state.chain_id)

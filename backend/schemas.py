@@ -118,6 +118,8 @@ class EventCreate(Strict):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must include a time zone, e.g. 2026-11-03T10:00:00+09:00")
+        if not 2000 <= value.year <= 2200:  # on chain as uint48 seconds; anything else is a typo
+            raise ValueError("must be between the years 2000 and 2200")
         return value
 
     @model_validator(mode="after")

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     priority_fee_wei: int = 0
     confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
 
+    def uses_development_keys(self) -> bool:
+        return (self.key_encryption_key.get_secret_value() == DEV_KEY_ENCRYPTION_KEY
+                or self.relayer_private_key.get_secret_value() == ANVIL_DEV_KEY_1)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment in ("development", "test"):

@@ -68,6 +68,7 @@ class Relayer:
         relayer_account: LocalAccount,
         confirmations: int = 1,
         priority_fee_wei: int = 0,
+        chain_id: int | None = None,
     ):
         self.sessions = sessions
         self.w3 = w3
@@ -76,7 +77,7 @@ class Relayer:
         self.relayer = relayer_account
         self.confirmations = max(1, confirmations)
         self.priority_fee_wei = priority_fee_wei
-        self.chain_id = w3.eth.chain_id
+        self.chain_id = chain_id if chain_id is not None else w3.eth.chain_id
         self._accounts: dict[str, LocalAccount] = {relayer_account.address: relayer_account}
         self._errors = error_names(contracts)
         self._stop = threading.Event()
@@ -110,13 +111,16 @@ class Relayer:
         if not self._reconciled:
             self.reconcile()
             self._reconciled = True
-        self._register_organizations()
-        self._grant_issuers()
-        self._create_events()
-        self._issue_batches()
-        self._migrate_wallets()
-        self._broadcast_signed()
-        self._follow_broadcast()
+        # Each step on its own: a step that fails (e.g. one bad subject) must not stop the others, above all not
+        # broadcasting and settling what is already signed.
+        for step in (self._register_organizations, self._grant_issuers, self._create_events, self._issue_batches,
+                     self._migrate_wallets, self._broadcast_signed, self._follow_broadcast):
+            try:
+                step()
+            except NodeError:
+                raise
+            except Exception:  # noqa: BLE001 - logged; the step is tried again on the next tick
+                log.exception("relayer step %s failed", step.__name__)
 
     # ------------------------------------------------------------------ start-up reconciliation
 
@@ -199,6 +203,10 @@ class Relayer:
             # a claim that failed in a batch is retried alone, so that one bad recipient cannot block the others
             if any(c.attempts for c in claims):
                 claims = [next(c for c in claims if c.attempts)]
+            for claim in claims:  # a member who moved to an own wallet receives the badge there
+                user = session.get(User, claim.user_id) if claim.user_id is not None else None
+                if user is not None and user.wallet_address != claim.recipient:
+                    claim.recipient = user.wallet_address
             recipients = [c.recipient for c in claims]
             holding = self._already_holding(event.token_id, recipients)
             for claim in claims:
@@ -244,17 +252,23 @@ class Relayer:
 
     def _follow_broadcast(self) -> None:
         head = self._call(lambda: self.w3.eth.block_number)
-        with self.sessions.begin() as session:
-            txs = session.scalars(select(OutboundTx).where(OutboundTx.status == TxStatus.broadcast)).all()
-            for tx in txs:
-                receipt = self._receipt(tx.tx_hash)
-                if receipt is None:
-                    if utcnow() - _aware(tx.updated_at) > timedelta(seconds=timing.REBROADCAST_AFTER_S):
-                        self._send(session, tx)
-                    continue
-                if head - receipt["blockNumber"] + 1 < self.confirmations:
-                    continue
-                self._settle(session, tx, receipt)
+        with self.sessions() as session:
+            ids = session.scalars(select(OutboundTx.id).where(OutboundTx.status == TxStatus.broadcast)).all()
+        for tx_id in ids:  # each transaction settles in its own database transaction: one failure stops no other
+            try:
+                with self.sessions.begin() as session:
+                    tx = session.get(OutboundTx, tx_id)
+                    receipt = self._receipt(tx.tx_hash)
+                    if receipt is None:
+                        if utcnow() - _aware(tx.updated_at) > timedelta(seconds=timing.REBROADCAST_AFTER_S):
+                            self._send(session, tx)
+                        continue
+                    if head - receipt["blockNumber"] + 1 >= self.confirmations:
+                        self._settle(session, tx, receipt)
+            except NodeError:
+                raise
+            except Exception:  # noqa: BLE001 - logged, retried next tick
+                log.exception("settling transaction %s failed", tx_id)
 
     def _settle(self, session: Session, tx: OutboundTx, receipt) -> None:
         tx.gas_used = receipt["gasUsed"]
@@ -379,6 +393,10 @@ class Relayer:
         for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
             claim.status = ClaimStatus.accepted
             claim.tx_id = None
+        if tx.purpose == "migrate":
+            export = session.get(WalletExport, tx.subject_id)
+            if export is not None and export.status == ExportStatus.submitted:
+                export.status, export.tx_id = ExportStatus.pending, None
 
     def _retry_or_fail(self, claim: Claim, reason: str) -> None:
         claim.attempts += 1

@@ -11,8 +11,9 @@ transaction that attaches its claims, before it is sent; a crash at any moment t
 stored transaction that the next start re-broadcasts (the same bytes: it cannot be mined twice).
 
 Claim: accepted ──batched──▶ submitted ──tx mined──▶ confirmed
-                    ▲             └──tx reverted / superseded──▶ accepted again (attempts + 1), or failed after
-                    └─────────────────────────────────────────── MAX_CLAIM_ATTEMPTS, with the reason
+                    ▲             ├──tx reverted──▶ accepted again (attempts + 1), or failed after MAX_CLAIM_ATTEMPTS,
+                    │             │                 with the reason
+                    └─────────────┴──tx superseded (its nonce used by another)──▶ accepted again
 """
 
 from __future__ import annotations

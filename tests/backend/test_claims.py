@@ -115,3 +115,11 @@ def test_health_reports_relayer_balance_and_unconfirmed_transactions(client, sui
     assert health["relayer_balance_wei"] > 0
     assert health["oldest_unconfirmed_tx_age_s"] is None
     assert health["indexed_to_block"] >= suite.badges.tx.block_number
+
+
+def test_kiosk_code_typed_in_full_width_digits_works(client):
+    organizer, _, event = organizer_with_event(client)
+    code = organizer.get(f"/events/{event['id']}/kiosk").json()["code"]
+    full_width = code.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": full_width})
+    assert response.status_code == 202

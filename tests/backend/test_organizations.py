@@ -46,3 +46,23 @@ def test_code_sheet_is_a_png(client):
     response = organizer.post(f"/events/{event['id']}/code-sheet", {"count": 8})
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_event_dates_out_of_range_are_a_clear_422(client):
+    organizer, org, _ = organizer_with_event(client)
+    response = organizer.post(f"/organizations/{org['id']}/events",
+                              event_body(claim_start="1960-01-01T00:00:00+09:00"))
+    assert response.status_code == 422 and "between the years 2000 and 2200" in response.json()["message"]
+
+
+def test_badge_image_escapes_organizer_text(client):
+    organizer, _, event = organizer_with_event(client)
+    organizer.client.patch(f"/events/{event['id']}", json={"title_en": 'x" onload="alert(1)'},
+                           headers=organizer.headers)
+    image = client.get(f"/metadata/{event['token_id']:064x}.svg")
+    assert image.status_code == 200
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(image.text)
+    assert "onload" not in root.attrib and root.attrib["aria-label"] == 'x" onload="alert(1)'
+    assert image.headers["content-security-policy"].startswith("default-src 'none'")

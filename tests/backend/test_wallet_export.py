@@ -69,3 +69,11 @@ def test_siwe_login_creates_an_own_wallet_account(client):
     assert me["wallet_address"] == own.address and me["wallet_kind"] == "own"
     replay = client.post("/auth/siwe/login", json={**siwe_proof(client, own)})
     assert replay.status_code == 200
+
+
+def test_export_to_a_wallet_that_has_its_own_account_is_409(client):
+    own = Account.create()
+    assert client.post("/auth/siwe/login", json=siwe_proof(client, own)).status_code == 200
+    member = Api(client)
+    response = member.post("/me/wallet/export", {"password": member.password, **siwe_proof(client, own)})
+    assert response.status_code == 409 and response.json()["error"] == "address_has_account"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from siwe import SiweMessage
@@ -86,8 +86,10 @@ def verify_siwe(session: Session, settings: Settings, chain_id: int, message: st
         raise invalid(type(exc).__name__) from None
     if int(parsed.chain_id) != chain_id:
         raise invalid(f"the message is for chain {parsed.chain_id}, this community is on chain {chain_id}")
-    stored.used_at = utcnow()
-    session.flush()
+    spent = session.execute(update(SiweNonce).where(SiweNonce.nonce == parsed.nonce, SiweNonce.used_at.is_(None))
+                            .values(used_at=utcnow()))
+    if spent.rowcount != 1:  # the same message sent twice at once: only one may use the nonce
+        raise invalid("unknown, used or expired nonce; ask for a new one")
     return parsed.address
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import time
+import unicodedata
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -24,7 +25,18 @@ from backend.api.routes.events import (
 )
 from backend.core.security import secret_hash
 from backend.deps import CurrentUser, SessionDep, SettingsDep, client_ip
-from backend.models import Claim, ClaimCode, ClaimMethod, ClaimStatus, Event, GuessThrottle, Organization, utcnow
+from backend.models import (
+    Claim,
+    ClaimCode,
+    ClaimMethod,
+    ClaimStatus,
+    Event,
+    ExportStatus,
+    GuessThrottle,
+    Organization,
+    WalletExport,
+    utcnow,
+)
 from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from backend.schemas import ClaimCreate, ClaimPublic
 
@@ -51,8 +63,12 @@ def _throttles(session: Session, keys: list[str]) -> list[GuessThrottle]:
     for key in keys:
         row = session.get(GuessThrottle, key)
         if row is None:
-            row = GuessThrottle(key=key, failures=0, window_start=utcnow())
-            session.add(row)
+            try:
+                with session.begin_nested():  # two first requests from one address may race to create the row
+                    session.add(GuessThrottle(key=key, failures=0, window_start=utcnow()))
+            except IntegrityError:
+                pass
+            row = session.get(GuessThrottle, key)
         rows.append(row)
     return rows
 
@@ -97,9 +113,11 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[
                                       "message": "This code has already been used. / このコードは使用済みです。"})
         return code
     if body.method == ClaimMethod.kiosk:
+        typed = unicodedata.normalize("NFKC", body.secret).strip()
         now = kiosk_period(time.time())
         for back in range(KIOSK_EXPIRED_LOOKBACK + 1):
-            if hmac.compare_digest(kiosk_code(event.kiosk_seed, now - back), body.secret):
+            # NFKC: full-width digits typed with a Japanese input method are the same code
+            if hmac.compare_digest(kiosk_code(event.kiosk_seed, now - back).encode(), typed.encode()):
                 if back <= KIOSK_GRACE_PERIODS:
                     return None
                 raise HTTPException(410, {"error": "kiosk_code_expired",
@@ -119,7 +137,18 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
     event = get_event(session, event_id)
     rows = _throttles(session, [f"user:{user.id}", f"ip:{client_ip(request)}"])
     _refuse_if_locked(rows)
+    exporting = session.scalar(select(func.count()).select_from(WalletExport).where(
+        WalletExport.user_id == user.id, WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))))
+    if exporting:
+        raise HTTPException(409, {"error": "wallet_moving",
+                                  "message": "Your badges are moving to your own wallet; claim again in a minute. / "
+                                             "ウォレットの移行中です。少し待ってからお試しください。"},
+                            headers={"Retry-After": "30"})
     existing = session.scalar(select(Claim).where(Claim.user_id == user.id, Claim.event_id == event_id))
+    if existing is not None and existing.status == ClaimStatus.failed:
+        session.delete(existing)  # a claim that failed for good may be made again
+        session.flush()
+        existing = None
     if existing is not None:
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。",

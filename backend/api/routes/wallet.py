@@ -13,7 +13,7 @@ from backend.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_type
 from backend.core.keys import SealedKey
 from backend.core.security import verify_password
 from backend.deps import CurrentUser, ServicesDep, SessionDep, SettingsDep
-from backend.models import Claim, ClaimStatus, ExportStatus, WalletExport, WalletKind
+from backend.models import Claim, ClaimStatus, ExportStatus, User, WalletExport, WalletKind
 from backend.schemas import WalletExportCreate
 
 router = APIRouter(prefix="/me/wallet", tags=["me"])
@@ -38,6 +38,10 @@ def export_wallet(body: WalletExportCreate, request: Request, session: SessionDe
     to = verify_siwe(session, settings, request.app.state.chain_id, body.message, body.signature)
     if to == user.wallet_address:
         raise HTTPException(400, {"error": "same_address", "message": "That is the custodial address itself."})
+    if session.scalar(select(User).where(User.wallet_address == to, User.id != user.id)) is not None:
+        raise HTTPException(409, {"error": "address_has_account",
+                                  "message": "That wallet already has its own Kyoso account. / "
+                                             "このウォレットには別のアカウントがあります。"})
     busy = session.scalar(select(func.count()).select_from(Claim).where(
         Claim.user_id == user.id, Claim.status.in_((ClaimStatus.accepted, ClaimStatus.submitted))))
     open_export = session.scalar(select(WalletExport).where(
