@@ -7,13 +7,13 @@ database transaction as the rows it derived, so a restart resumes exactly where 
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from backend.chain.contracts import Contracts
+from backend.core.background import BackgroundLoop
 from backend.models import BadgeHolding, IndexerCursor, PointsBalance
 
 log = logging.getLogger("kyoso.indexer")
@@ -24,8 +24,12 @@ POLL_S = 0.5
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-class Indexer:
+class Indexer(BackgroundLoop):
+    thread_name = "kyoso-indexer"
+    log = log
+
     def __init__(self, sessions: sessionmaker[Session], w3: Web3, contracts: Contracts, confirmations: int = 1):
+        super().__init__()
         self.sessions = sessions
         self.w3 = w3
         self.contracts = contracts
@@ -37,26 +41,9 @@ class Indexer:
             for name in names:
                 event = getattr(contract.events, name)()
                 self._decoders[(contract.address, event.topic)] = event
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="kyoso-indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self.step():
-                    self._stop.wait(POLL_S)
-            except Exception:  # noqa: BLE001 - keep following; the failure is logged and retried
-                log.exception("indexer step failed")
-                self._stop.wait(1.0)
+    def work(self) -> float:
+        return 0.0 if self.step() else POLL_S
 
     def step(self) -> bool:
         """Indexes the next range of blocks; False when there was nothing new."""

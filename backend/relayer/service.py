@@ -9,7 +9,6 @@ organization's issuer key) is one writer with its nonces in order.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta, timezone
 
 from eth_account.signers.local import LocalAccount
@@ -21,6 +20,7 @@ from web3.logs import DISCARD
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from backend.chain.contracts import Contracts
+from backend.core.background import BackgroundLoop
 from backend.core.keys import KeyVault, SealedKey
 from backend.models import (
     Claim,
@@ -58,7 +58,10 @@ def error_names(contracts: Contracts) -> dict[str, str]:
     return names
 
 
-class Relayer:
+class Relayer(BackgroundLoop):
+    thread_name = "kyoso-relayer"
+    log = log
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -70,6 +73,7 @@ class Relayer:
         priority_fee_wei: int = 0,
         chain_id: int | None = None,
     ):
+        super().__init__()
         self.sessions = sessions
         self.w3 = w3
         self.contracts = contracts
@@ -80,32 +84,19 @@ class Relayer:
         self.chain_id = chain_id if chain_id is not None else w3.eth.chain_id
         self._accounts: dict[str, LocalAccount] = {relayer_account.address: relayer_account}
         self._errors = error_names(contracts)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._reconciled = False
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="kyoso-relayer", daemon=True)
-        self._thread.start()
+    def work(self) -> float:
+        self.tick()
+        return timing.TICK_S
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except NodeError as exc:
-                log.warning("chain node unavailable: %s", exc)
-                self._stop.wait(1.0)
-            except Exception:  # noqa: BLE001 - the loop must survive any one bad step; the step is logged
-                log.exception("relayer step failed")
-                self._stop.wait(1.0)
-            self._stop.wait(timing.TICK_S)
+    def report(self, exc: Exception) -> None:
+        if isinstance(exc, NodeError):
+            log.warning("chain node unavailable: %s", exc)
+        else:
+            log.exception("relayer step failed", exc_info=exc)
 
     def tick(self) -> None:
         if not self._reconciled:

@@ -50,6 +50,7 @@ def deploy_suite_web3(w3: Web3, registrar: str) -> dict:
     governor, _ = deploy("KyosoGovernor", points.address, timelock.address, 3600, 7 * 86400, 10, 4)
     call(points, "setSnapshotRegistrar", governor.address)
     call(timelock, "grantRole", timelock.functions.PROPOSER_ROLE().call(), governor.address)
+    call(timelock, "grantRole", timelock.functions.CANCELLER_ROLE().call(), governor.address)
     call(badges, "grantRole", badges.functions.REGISTRAR_ROLE().call(), registrar)
     call(badges, "grantRole", badges.functions.DEFAULT_ADMIN_ROLE().call(), timelock.address)
     call(badges, "renounceRole", badges.functions.DEFAULT_ADMIN_ROLE().call(), deployer.address)
