@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backend.api.errors import install_error_handlers
-from backend.api.main import api_router
+from backend.api.main import API_PREFIX, api_router
+from backend.api.routes import metadata
 from backend.chain.contracts import AbiMissing, bind
 from backend.chain.node import make_web3
 from backend.core.config import Settings, get_settings
@@ -108,7 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.include_router(api_router)
+    # The JSON API lives under /api so that the web app owns the site's paths (/events/7 is a page);
+    # badge metadata stays at the root because its URLs are baked into the contract.
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(metadata.router)
     return app
 
 

@@ -115,7 +115,7 @@ def wait_until(what: str, proc: subprocess.Popen, probe, log: Path | None) -> No
 
 def api_healthy() -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/health", timeout=2) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/health", timeout=2) as response:
             return response.status == 200
     except urllib.error.HTTPError as exc:
         return exc.code == 503  # up, but reporting a problem: /health tells what
@@ -183,7 +183,7 @@ def main() -> int:
         "\nKyoso is running (Ctrl-C stops everything):\n"
         f"  API        {base}\n"
         f"  API docs   {base}/docs\n"
-        f"  health     {base}/health\n"
+        f"  health     {base}/api/health\n"
         f"  chain RPC  http://127.0.0.1:{chain_port} (chain id {CHAIN_ID}; state in {state_file})\n",
         flush=True,
     )

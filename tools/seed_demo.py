@@ -34,7 +34,7 @@ EVENTS = [
 
 
 def seed(base: str) -> None:
-    client = httpx.Client(base_url=base, timeout=30)
+    client = httpx.Client(base_url=f"{base}/api", timeout=30)
     login = client.post("/auth/login", json=DEMO_ORGANIZER)
     if login.status_code == 200:
         print(f"Demo community already there (log in as {DEMO_ORGANIZER['email']} / {DEMO_ORGANIZER['password']}).")

@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from backend.core.config import ANVIL_DEV_KEY_1, Settings
 from backend.main import create_app
+
+API_BASE = "http://testserver/api"  # TestClient requests are relative to the JSON API
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
 
 RELAYER_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # Anvil dev account 1 (ANVIL_DEV_KEY_1)
@@ -53,7 +55,7 @@ def settings(tmp_path, registry_dir) -> Settings:
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url=API_BASE) as test_client:
         yield test_client
 
 

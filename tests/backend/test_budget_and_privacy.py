@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from backend.main import create_app
 from backend.models import User
-from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed
+from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
 
 
 @pytest.fixture
 def sponsor_client(settings):
-    with TestClient(create_app(settings.model_copy(update={"sponsor_emails": "dx@city.kanazawa.example"}))) as c:
+    with TestClient(create_app(settings.model_copy(update={"sponsor_emails": "dx@city.kanazawa.example"})), base_url=API_BASE) as c:
         yield c
 
 

@@ -15,7 +15,7 @@ from web3 import Web3
 from backend.core.config import ANVIL_DEV_KEY_1, Settings
 from backend.main import create_app
 from backend.models import OutboundTx
-from tests.backend.conftest import Api, codes, organizer_with_event, wait_for
+from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_for
 from tests.helpers.processes import free_port
 from tests.helpers.web3_deploy import deploy_suite_web3
 
@@ -47,7 +47,7 @@ def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'k.db'}", rpc_url=url,
                         deployments_dir=tmp_path / "deployments", chain_id=31337,
                         relayer_private_key=ANVIL_DEV_KEY_1, public_base_url="http://testserver")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=API_BASE) as client:
         organizer, org, event = organizer_with_event(client)
         secrets = codes(organizer, event["id"], ATTENDEES)
         with ThreadPoolExecutor(8) as pool:

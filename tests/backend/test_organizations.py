@@ -59,7 +59,7 @@ def test_badge_image_escapes_organizer_text(client):
     organizer, _, event = organizer_with_event(client)
     organizer.client.patch(f"/events/{event['id']}", json={"title_en": 'x" onload="alert(1)'},
                            headers=organizer.headers)
-    image = client.get(f"/metadata/{event['token_id']:064x}.svg")
+    image = client.get(f"http://testserver/metadata/{event['token_id']:064x}.svg")
     assert image.status_code == 200
     import xml.etree.ElementTree as ET
 

@@ -29,7 +29,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code in (200, 503):
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code in (200, 503):
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)

@@ -32,7 +32,7 @@ def test_health_reports_chain_block_contracts_and_database(settings):
     contracts = {"ParticipationBadges": "0x5FbDB2315678afecb367f032d93F642f64180aa3"}
     write_registry(settings, 31337, contracts)
     with TestClient(create_app(settings)) as client:
-        response = client.get("/health")
+        response = client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["problems"] == []
@@ -44,7 +44,7 @@ def test_health_reports_chain_block_contracts_and_database(settings):
 
 def test_health_without_a_registry_is_503_and_says_how_to_deploy(settings):
     with TestClient(create_app(settings)) as client:
-        response = client.get("/health")
+        response = client.get("/api/health")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded" and body["chain_id"] == 31337
@@ -54,7 +54,7 @@ def test_health_without_a_registry_is_503_and_says_how_to_deploy(settings):
 def test_health_with_the_chain_node_down_is_503_json_not_500(settings):
     down = settings.model_copy(update={"rpc_url": "http://127.0.0.1:9", "rpc_timeout_s": 1.0})
     with TestClient(create_app(down)) as client:
-        response = client.get("/health")
+        response = client.get("/api/health")
     assert response.status_code == 503
     body = response.json()
     assert body["chain_id"] is None and body["block_number"] is None and body["database"] == "ok"
@@ -71,12 +71,12 @@ def test_the_app_refuses_to_start_on_an_unexpected_chain(settings):
 def test_openapi_docs_are_served(settings):
     with TestClient(create_app(settings)) as client:
         assert client.get("/docs").status_code == 200
-        assert "/health" in client.get("/openapi.json").json()["paths"]
+        assert "/api/health" in client.get("/openapi.json").json()["paths"]
 
 
 def test_unknown_path_gives_the_json_error_shape(settings):
     with TestClient(create_app(settings)) as client:
-        response = client.get("/no-such-page")
+        response = client.get("/api/no-such-page")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "message": "Not Found"}
 

@@ -45,7 +45,7 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
     stack = start_stack(project_root, stack_env)
     try:
         stack.wait_for_output(READY, START_TIMEOUT_S)
-        health = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/health")
+        health = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/api/health")
         assert health["status"] == "ok", health
         assert health["chain_id"] == 31337
         assert isinstance(health["block_number"], int) and health["block_number"] >= 0
@@ -67,7 +67,7 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
 
 def test_chain_state_is_kept_across_restarts_and_fresh_starts_anew(project_root, stack_env):
     port = stack_env["KYOSO_CHAIN_PORT"]
-    api = f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/health"
+    api = f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/api/health"
     stack = start_stack(project_root, stack_env)
     try:
         stack.wait_for_output(READY, START_TIMEOUT_S)
