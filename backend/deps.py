@@ -62,6 +62,16 @@ def get_current_user(
     return user
 
 
+def get_optional_user(
+    session: Annotated[Session, Depends(get_db)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The logged-in member for pages anyone may read, which show a little more to members (their own vote)."""
+    if credentials is None:
+        return None
+    return get_current_user(session, credentials)
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -70,4 +80,5 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
 Web3Dep = Annotated[Web3, Depends(get_web3)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 ServicesDep = Annotated[object, Depends(get_services)]

@@ -16,6 +16,7 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {NoncesKeyed} from "@openzeppelin/contracts/utils/NoncesKeyed.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 
 import {IParticipationPoints} from "./interfaces/IParticipationPoints.sol";
 
@@ -26,7 +27,9 @@ import {IParticipationPoints} from "./interfaces/IParticipationPoints.sol";
  * points) and the quorum (a fraction of all points at the snapshot) can be changed by governance. Votes can be
  * cast by signature with keyed nonces ({GovernorNoncesKeyed}: one nonce sequence per proposal), so that a relayer
  * can send one voter's votes on different proposals in parallel. Each proposal's snapshot is registered with the
- * points ledger, which keeps voting power at registered snapshots exact.
+ * points ledger, which keeps voting power at registered snapshots exact. {Multicall} lets the relayer send many
+ * members' signed votes in one transaction; each inner call is authorised by its own signature, not by the sender,
+ * and no ERC-2771 forwarder is trusted, so the known ERC-2771 + Multicall sender-spoofing flaw does not apply.
  * @dev The counting mode is fixed at deployment by the contract deployed: this one counts one point, one vote;
  * {KyosoQuadraticGovernor} counts the square root of each voter's points.
  */
@@ -37,7 +40,8 @@ contract KyosoGovernor is
     GovernorVotes,
     GovernorVotesQuorumFraction,
     GovernorTimelockControl,
-    GovernorNoncesKeyed
+    GovernorNoncesKeyed,
+    Multicall
 {
     /// @param points The participation points ledger (voting power).
     /// @param timelock The timelock holding the treasury.

@@ -1,9 +1,20 @@
 from fastapi import APIRouter
 
-from backend.api.routes import auth, claims, events, health, me, organizations, wallet
+from backend.api.routes import (
+    auth,
+    claims,
+    delegation,
+    events,
+    health,
+    me,
+    organizations,
+    proposals,
+    treasury,
+    wallet,
+)
 
 API_PREFIX = "/api"
 
 api_router = APIRouter()
-for module in (health, auth, me, wallet, organizations, events, claims):
+for module in (health, auth, me, wallet, delegation, organizations, events, claims, proposals, treasury):
     api_router.include_router(module.router)

@@ -25,8 +25,9 @@ def domain_from_erc5267(values, **overrides) -> dict:
     return domain
 
 
-def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> bytes:
-    typed = {
+def typed_data(domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> dict:
+    """The full EIP-712 structure, as a wallet's eth_signTypedData_v4 takes it."""
+    return {
         "types": {
             "EIP712Domain": [{"name": k, "type": t} for k, t in DOMAIN_FIELDS if k in domain],
             primary: [{"name": k, "type": t} for k, t in types],
@@ -35,8 +36,21 @@ def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, s
         "domain": domain,
         "message": message,
     }
+
+
+def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> bytes:
+    typed = typed_data(domain, primary, types, message)
     return bytes(Account.sign_message(encode_typed_data(full_message=typed), private_key).signature)
+
+
+def recover_typed(domain: dict, primary: str, types: list[tuple[str, str]], message: dict, signature: bytes) -> str:
+    """The address that signed this typed data (any 65-byte signature recovers to some address: compare it)."""
+    return Account.recover_message(encode_typed_data(full_message=typed_data(domain, primary, types, message)),
+                                   signature=signature)
 
 
 MIGRATION_TYPES = [("from", "address"), ("to", "address"), ("nonce", "uint256"), ("deadline", "uint256")]
 CLAIM_TYPES = [("recipient", "address"), ("eventId", "uint256"), ("deadline", "uint256")]
+BALLOT_TYPES = [("proposalId", "uint256"), ("support", "uint8"), ("voter", "address"), ("nonce", "uint256")]
+EXTENDED_BALLOT_TYPES = [*BALLOT_TYPES, ("reason", "string"), ("params", "bytes")]
+DELEGATION_TYPES = [("delegatee", "address"), ("nonce", "uint256"), ("expiry", "uint256")]

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     # Tip per gas the relayer offers (EIP-1559). 0 is fine on the local chain; public networks want ~1-2 gwei.
     priority_fee_wei: int = 0
     confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
+    # Anyone may queue and execute a passed proposal through the API; with this on, the relayer also does it by itself
+    # as soon as the proposal has succeeded and again once the timelock delay has passed.
+    governance_auto_execute: bool = True
+    # ERC-20 tokens whose treasury balance is shown (comma-separated addresses); tokens granted by proposals are
+    # always shown.
+    treasury_tokens: str = ""
 
     def uses_development_keys(self) -> bool:
         return (self.key_encryption_key.get_secret_value() == DEV_KEY_ENCRYPTION_KEY

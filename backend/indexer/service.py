@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from backend.chain.contracts import Contracts
 from backend.core.background import BackgroundLoop
-from backend.models import BadgeHolding, IndexerCursor, PointsBalance
+from backend.governance import ballots
+from backend.governance.record import record_proposal_created, record_vote_cast
+from backend.models import BadgeHolding, IndexerCursor, PointsBalance, Proposal, utcnow
 
 log = logging.getLogger("kyoso.indexer")
 
@@ -34,10 +36,13 @@ class Indexer(BackgroundLoop):
         self.w3 = w3
         self.contracts = contracts
         self.confirmations = max(1, confirmations)
-        badges, points = contracts.badges, contracts.points
+        badges, points, governor = contracts.badges, contracts.points, contracts.governor
+        self.quadratic = ballots.is_quadratic(governor)
         self._decoders = {}
         for contract, names in ((badges, ("TransferSingle", "TransferBatch")),
-                                (points, ("Transfer", "DelegateVotesChanged"))):
+                                (points, ("Transfer", "DelegateVotesChanged")),
+                                (governor, ("ProposalCreated", "VoteCast", "VoteCastWithParams", "ProposalQueued",
+                                            "ProposalExecuted", "ProposalCanceled"))):
             for name in names:
                 event = getattr(contract.events, name)()
                 self._decoders[(contract.address, event.topic)] = event
@@ -58,15 +63,25 @@ class Indexer(BackgroundLoop):
                 return False
             end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
             logs = self.w3.eth.get_logs({
-                "address": [self.contracts.badges.address, self.contracts.points.address],
+                "address": [self.contracts.badges.address, self.contracts.points.address,
+                            self.contracts.governor.address],
                 "fromBlock": start, "toBlock": end,
             })
             for entry in logs:
                 event = self._decoders.get((entry["address"], "0x" + entry["topics"][0].hex().removeprefix("0x")))
                 if event is not None:
                     self._apply(session, event.process_log(entry))
+            cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]
+            self._fix_quorums(session, end, cursor.block_timestamp)
             cursor.next_block = end + 1
             return True
+
+    def _fix_quorums(self, session: Session, block: int, timestamp: int) -> None:
+        """A proposal's quorum is fixed by the total supply at its snapshot, known once the snapshot has passed."""
+        for proposal in session.scalars(select(Proposal).where(Proposal.quorum.is_(None), Proposal.snapshot.is_not(None),
+                                                               Proposal.snapshot < timestamp)).all():
+            proposal.quorum = self.contracts.governor.functions.quorum(proposal.snapshot).call(
+                block_identifier=block)
 
     def _apply(self, session: Session, decoded) -> None:
         args, name = decoded["args"], decoded["event"]
@@ -83,6 +98,29 @@ class Indexer(BackgroundLoop):
                     self._points(session, holder).balance += delta
         elif name == "DelegateVotesChanged":
             self._points(session, args["delegate"]).votes = args["newVotes"]
+        elif name == "ProposalCreated":
+            record_proposal_created(session, args, tx_hash)
+        elif name in ("VoteCast", "VoteCastWithParams"):
+            record_vote_cast(session, args, tx_hash, block, self._points_behind(args, block))
+        else:
+            proposal = session.scalar(select(Proposal).where(Proposal.proposal_id == str(args["proposalId"])))
+            if proposal is None:
+                return  # made before the indexer's start block: nothing to attach it to
+            if name == "ProposalQueued":
+                proposal.eta, proposal.queued_tx = args["etaSeconds"], proposal.queued_tx or tx_hash
+            elif name == "ProposalExecuted":
+                proposal.executed_tx, proposal.closed_state = proposal.executed_tx or tx_hash, "executed"
+                proposal.executed_at = proposal.executed_at or utcnow()
+            elif name == "ProposalCanceled":
+                proposal.canceled, proposal.closed_state = True, "canceled"
+
+    def _points_behind(self, args, block: int) -> int:
+        """The points behind a vote (what the quorum counts): its weight, or in quadratic mode the voter's power at
+        the proposal's snapshot, of which the weight is the square root."""
+        if not self.quadratic:
+            return args["weight"]
+        snapshot = self.contracts.governor.functions.proposalSnapshot(args["proposalId"]).call(block_identifier=block)
+        return self.contracts.points.functions.getPastVotes(args["voter"], snapshot).call(block_identifier=block)
 
     @staticmethod
     def _move_badge(session: Session, source: str, target: str, token_id: int, block: int, tx_hash: str) -> None:

@@ -37,6 +37,7 @@ from backend.models import (
     utcnow,
 )
 from backend.relayer import timing
+from backend.relayer.governance import GovernanceRelaying
 
 log = logging.getLogger("kyoso.relayer")
 
@@ -50,7 +51,7 @@ class NodeError(RuntimeError):
 def error_names(contracts: Contracts) -> dict[str, str]:
     """Custom error selector -> name, for clear failure reasons."""
     names = {}
-    for contract in (contracts.badges, contracts.points):
+    for contract in (contracts.badges, contracts.points, contracts.governor, contracts.timelock):
         for item in contract.abi:
             if item.get("type") == "error":
                 signature = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
@@ -58,7 +59,7 @@ def error_names(contracts: Contracts) -> dict[str, str]:
     return names
 
 
-class Relayer(BackgroundLoop):
+class Relayer(GovernanceRelaying, BackgroundLoop):
     thread_name = "kyoso-relayer"
     log = log
 
@@ -72,6 +73,7 @@ class Relayer(BackgroundLoop):
         confirmations: int = 1,
         priority_fee_wei: int = 0,
         chain_id: int | None = None,
+        auto_execute: bool = True,
     ):
         super().__init__()
         self.sessions = sessions
@@ -85,6 +87,8 @@ class Relayer(BackgroundLoop):
         self._accounts: dict[str, LocalAccount] = {relayer_account.address: relayer_account}
         self._errors = error_names(contracts)
         self._reconciled = False
+        self.auto_execute = auto_execute
+        self._next_advance = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -105,7 +109,8 @@ class Relayer(BackgroundLoop):
         # Each step on its own: a step that fails (e.g. one bad subject) must not stop the others, above all not
         # broadcasting and settling what is already signed.
         for step in (self._register_organizations, self._grant_issuers, self._create_events, self._issue_batches,
-                     self._migrate_wallets, self._broadcast_signed, self._follow_broadcast):
+                     self._migrate_wallets, self._submit_proposals, self._relay_votes, self._relay_delegations,
+                     self._advance_proposals, self._broadcast_signed, self._follow_broadcast):
             try:
                 step()
             except NodeError:
@@ -278,6 +283,7 @@ class Relayer(BackgroundLoop):
             if tx.purpose == "migrate":
                 export = session.get(WalletExport, tx.subject_id)
                 export.status, export.failure = ExportStatus.failed, "the migration transaction reverted"
+            self._unsettle_governance(session, tx, f"the {tx.purpose} transaction reverted")
             log.warning("tx %s (%s) reverted", tx.tx_hash, tx.purpose)
             return
         tx.status = TxStatus.mined
@@ -292,6 +298,8 @@ class Relayer(BackgroundLoop):
             session.get(Event, tx.subject_id).token_id = created[0]["args"]["eventId"]
         elif tx.purpose == "migrate":
             self._finish_export(session, session.get(WalletExport, tx.subject_id))
+        else:
+            self._settle_governance(session, tx, receipt)
         for claim in claims:
             claim.status = ClaimStatus.confirmed
             claim.confirmed_at = utcnow()
@@ -308,7 +316,11 @@ class Relayer(BackgroundLoop):
 
     # ------------------------------------------------------------------ helpers
 
-    def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None) -> OutboundTx | None:
+    def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None,
+              funding: tuple[str, int, int] | None = None) -> OutboundTx | None:
+        """Estimates, signs and stores a transaction from `account` (None if it would revert: `on_revert` gets the
+        reason). A key other than the relayer's is funded first when it cannot pay: `funding` is (purpose, subject,
+        top-up factor) of that top-up; by default the organization's, topped up TOP_UP_FACTOR times the cost."""
         try:
             estimate = self._call(lambda: self.w3.eth.estimate_gas({"from": account.address, "to": to, "data": data}))
         except (ContractCustomError, ContractLogicError) as exc:
@@ -320,8 +332,10 @@ class Relayer(BackgroundLoop):
         gas = min(int(estimate * timing.GAS_MARGIN), timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         max_fee = 2 * base_fee + self.priority_fee_wei
+        if funding is None:
+            funding = ("fund", organization_id, timing.TOP_UP_FACTOR)
         if account.address != self.relayer.address and not self._funded(session, account.address, gas * max_fee,
-                                                                          organization_id):
+                                                                          *funding):
             return None  # a top-up from the relayer is on its way; this work waits for it
         return self._store(session, account, to, data, 0, gas, max_fee, purpose, subject_id, organization_id)
 
@@ -340,20 +354,22 @@ class Relayer(BackgroundLoop):
         session.flush()
         return tx
 
-    def _funded(self, session: Session, address: str, cost: int, organization_id: int | None) -> bool:
-        """Organization keys hold only what their transactions need: the relayer (the sponsor's key) tops them up.
-        True when `address` can pay `cost` now; otherwise a top-up is queued (once) and False is returned."""
+    def _funded(self, session: Session, address: str, cost: int, purpose: str, subject_id: int | None,
+                factor: int) -> bool:
+        """Organization and member keys hold only what their transactions need: the relayer (the sponsor's key) tops
+        them up. True when `address` can pay `cost` now; otherwise a top-up to `factor` times `cost` is queued (once
+        per purpose and subject) and False is returned."""
         if cost == 0:
             return True
         balance = self._call(lambda: self.w3.eth.get_balance(address))
         if balance >= cost:
             return True
-        if organization_id is not None and self._has_live(session, "fund", organization_id, settled=False):
+        if subject_id is not None and self._has_live(session, purpose, subject_id, settled=False):
             return False
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
-        amount = max(cost * timing.TOP_UP_FACTOR - balance, 0)
+        amount = max(cost * factor - balance, 0)
         self._store(session, self.relayer, address, b"", amount, 21_000, 2 * base_fee + self.priority_fee_wei,
-                    "fund", organization_id, None)
+                    purpose, subject_id, None)
         log.info("topping up %s with %d wei", address, amount)
         return False
 
@@ -388,6 +404,7 @@ class Relayer(BackgroundLoop):
             export = session.get(WalletExport, tx.subject_id)
             if export is not None and export.status == ExportStatus.submitted:
                 export.status, export.tx_id = ExportStatus.pending, None
+        self._unsettle_governance(session, tx, reason, attempt=False)
 
     def _retry_or_fail(self, claim: Claim, reason: str) -> None:
         claim.attempts += 1

@@ -14,6 +14,17 @@ Claim: accepted ──batched──▶ submitted ──tx mined──▶ confirm
                     ▲             ├──tx reverted──▶ accepted again (attempts + 1), or failed after MAX_CLAIM_ATTEMPTS,
                     │             │                 with the reason
                     └─────────────┴──tx superseded (its nonce used by another)──▶ accepted again
+
+Vote (a signed ballot) and delegation (a signed delegation) follow the claim's path: accepted ──▶ submitted ──▶
+confirmed, back to accepted when their transaction reverts or is superseded. Before a batch of votes is sent it is
+estimated as a whole; if that would revert, each vote is looked at alone: one already on chain (relayed by someone
+else with the same signature, or by an earlier transaction of ours whose receipt was lost) is confirmed, one that
+would revert fails with the contract's reason, and the rest go out together.
+
+Proposal of a custodial member: accepted ──fund the member's key with the cost of `propose`, then send it from that
+key──▶ submitted ──▶ confirmed (on chain: the indexer follows its votes). An own-wallet member's proposal waits in
+awaiting_wallet until the indexer sees the member's own `propose`. Once voting is over the relayer queues a
+succeeded proposal and executes it when the timelock allows (auto-execute, or when someone asked through the API).
 """
 
 from __future__ import annotations
@@ -39,3 +50,12 @@ GAS_PER_CLAIM_ESTIMATE = 60_000
 # An organization key is topped up to this many times the cost of the transaction that found it short, so that a
 # festival's batches do not each wait for a top-up, while the sponsor's funds stay with the sponsor's key.
 TOP_UP_FACTOR = 20
+# Signed votes per transaction (a `multicall` of `castVoteBySig`): ~98k gas each (first vote on a proposal a little
+# more), so 100 votes ~10M gas, under the EIP-7825 cap with room to spare.
+MAX_VOTE_BATCH = 100
+# How often the relayer asks the governor whether a proposal whose voting has ended can be queued or executed. Each
+# look is one call per such proposal; a few seconds' delay before queuing costs nobody anything.
+ADVANCE_EVERY_S = 2.0
+# A member's key is funded with this many times the cost of its `propose` transaction: just enough (the fee cap is
+# already twice the base fee), since a member proposes rarely and the sponsor's funds should stay with the sponsor.
+MEMBER_TOP_UP_FACTOR = 1

@@ -90,6 +90,9 @@ class Api:
     def post(self, path: str, json=None, **kw):
         return self.client.post(path, json=json, headers=self.headers, **kw)
 
+    def delete(self, path: str, **kw):
+        return self.client.delete(path, headers=self.headers, **kw)
+
     def me(self) -> dict:
         return self.get("/me").json()
 

@@ -1,0 +1,252 @@
+"""The relayer's governance steps: custodial members' proposals, signed votes and delegations, and queuing and
+executing passed proposals. A mixin of `Relayer` (backend/relayer/service.py), whose helpers it uses: one writer per
+key, every transaction stored signed before it is sent. States and timing: backend/relayer/timing.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from eth_utils import keccak
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
+
+from backend.core.keys import SealedKey
+from backend.governance import ballots
+from backend.governance.actions import Actions
+from backend.models import (
+    Delegation,
+    OutboundTx,
+    Proposal,
+    RelayStatus,
+    User,
+    Vote,
+    utcnow,
+)
+from backend.relayer import timing
+
+log = logging.getLogger("kyoso.relayer")
+
+# IGovernor.ProposalState values the relayer acts on
+SUCCEEDED, QUEUED = ballots.PROPOSAL_STATES.index("succeeded"), ballots.PROPOSAL_STATES.index("queued")
+CLOSED = {ballots.PROPOSAL_STATES.index(s): s for s in ("canceled", "defeated", "expired", "executed")}
+
+
+class GovernanceRelaying:
+    """Mixed into `Relayer`; relies on its `_sign`, `_call`, `_reason`, `_has_live` and friends."""
+
+    # ------------------------------------------------------------------ proposals
+
+    def _submit_proposals(self) -> None:
+        governor = self.contracts.governor
+        with self.sessions.begin() as session:
+            for proposal in session.scalars(select(Proposal).where(Proposal.status == RelayStatus.accepted)).all():
+                if self._has_live(session, "propose", proposal.id):
+                    continue
+                user = session.get(User, proposal.proposer_user_id) if proposal.proposer_user_id else None
+                if user is None or user.custodial_key is None or user.wallet_address != proposal.proposer_address:
+                    proposal.status, proposal.failure = RelayStatus.failed, "the proposer's custodial wallet is gone"
+                    continue
+                if self._call(lambda p=proposal: governor.functions.proposalSnapshot(int(p.proposal_id)).call()):
+                    proposal.status = RelayStatus.confirmed  # on chain already (an earlier transaction of ours)
+                    continue
+                account = self.vault.open(SealedKey(user.custodial_key.address, user.custodial_key.sealed))
+                actions = Actions.from_json(proposal.actions)
+                data = governor.encode_abi("propose", args=[actions.targets, actions.values, actions.calldatas,
+                                                             proposal.description])
+
+                def failed(reason: str, proposal=proposal) -> None:
+                    proposal.status, proposal.failure = RelayStatus.failed, reason
+
+                tx = self._sign(session, account, governor.address, data, "propose", proposal.id, None,
+                                on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR))
+                if tx is not None:
+                    proposal.status, proposal.tx_id = RelayStatus.submitted, tx.id
+
+    def _advance_proposals(self) -> None:
+        """Queues succeeded proposals and executes queued ones whose timelock delay has passed."""
+        if time.monotonic() < self._next_advance:
+            return
+        self._next_advance = time.monotonic() + timing.ADVANCE_EVERY_S
+        governor = self.contracts.governor
+        with self.sessions.begin() as session:
+            query = select(Proposal).where(Proposal.status == RelayStatus.confirmed, Proposal.closed_state.is_(None),
+                                           Proposal.deadline.is_not(None))
+            if not self.auto_execute:
+                query = query.where(Proposal.advance_requested.is_(True))
+            candidates = session.scalars(query).all()
+            if not candidates:
+                return
+            now = self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"]
+            for proposal in candidates:
+                if now <= proposal.deadline:
+                    continue  # still voting
+                pid = int(proposal.proposal_id)
+                state = self._call(lambda: governor.functions.state(pid).call())
+                if state in CLOSED:
+                    proposal.closed_state = CLOSED[state]
+                elif state == SUCCEEDED and not self._has_live(session, "queue", proposal.id):
+                    self._send_governor_call(session, proposal, "queue")
+                elif state == QUEUED and not self._has_live(session, "execute", proposal.id):
+                    eta = self._call(lambda: governor.functions.proposalEta(pid).call())
+                    if eta and now >= eta:
+                        self._send_governor_call(session, proposal, "execute")
+
+    def _send_governor_call(self, session: Session, proposal: Proposal, function: str) -> None:
+        actions = Actions.from_json(proposal.actions)
+        description_hash = keccak(text=proposal.description)
+        data = self.contracts.governor.encode_abi(function, args=[actions.targets, actions.values, actions.calldatas,
+                                                                   description_hash])
+
+        def failed(reason: str) -> None:
+            log.warning("%s of proposal %s would revert: %s", function, proposal.id, reason)
+
+        self._sign(session, self.relayer, self.contracts.governor.address, data, function, proposal.id, None,
+                   on_revert=failed)
+
+    # ------------------------------------------------------------------ votes
+
+    def _relay_votes(self) -> None:
+        with self.sessions.begin() as session:
+            votes = session.scalars(select(Vote).where(Vote.status == RelayStatus.accepted).order_by(Vote.id)
+                                    .limit(timing.MAX_VOTE_BATCH)).all()
+            if not votes:
+                return
+            waited = (utcnow() - min(v.created_at for v in votes)).total_seconds()
+            if len(votes) < timing.MAX_VOTE_BATCH and waited < timing.BATCH_WINDOW_S:
+                return  # wait a moment for company
+            proposals = {p.id: p for p in session.scalars(
+                select(Proposal).where(Proposal.id.in_({v.proposal_id for v in votes}))).all()}
+            calls = {v.id: ballots.cast_call(self.contracts.governor, int(proposals[v.proposal_id].proposal_id),
+                                             v.support, v.voter, v.reason, v.signature) for v in votes}
+            if self._would_revert(self._multicall(list(calls.values()))):
+                votes = self._sort_out_votes(session, votes, proposals, calls)
+                if not votes:
+                    return
+            data = self._multicall([calls[v.id] for v in votes])
+
+            def failed(reason: str) -> None:
+                for vote in votes:
+                    self._retry_or_fail_relayed(vote, reason)
+
+            tx = self._sign(session, self.relayer, self.contracts.governor.address, data, "vote", None, None,
+                            on_revert=failed)
+            if tx is not None:
+                for vote in votes:
+                    vote.status, vote.tx_id = RelayStatus.submitted, tx.id
+
+    def _sort_out_votes(self, session: Session, votes: list[Vote], proposals: dict[int, Proposal],
+                        calls: dict[int, str]) -> list[Vote]:
+        """A batch would revert: confirms the votes already on chain, fails those that would revert on their own, and
+        returns the rest."""
+        governor, sendable = self.contracts.governor, []
+        for vote in votes:
+            pid = int(proposals[vote.proposal_id].proposal_id)
+            if self._call(lambda: governor.functions.hasVoted(pid, vote.voter).call()):
+                # The same signature was relayed by someone else (front-running it changes nothing: it is the
+                # member's own vote), or by an earlier transaction of ours: either way the vote is counted.
+                vote.status, vote.confirmed_at = RelayStatus.confirmed, utcnow()
+                continue
+            reason = self._would_revert(calls[vote.id])
+            if reason:
+                vote.status, vote.failure = RelayStatus.failed, reason
+                log.warning("vote %s would revert: %s", vote.id, reason)
+            else:
+                sendable.append(vote)
+        return sendable
+
+    def _multicall(self, calls: list[str]) -> str:
+        return self.contracts.governor.encode_abi("multicall", args=[[bytes.fromhex(c[2:]) for c in calls]])
+
+    def _would_revert(self, data: str) -> str | None:
+        """The revert reason if sending `data` to the governor from the relayer would revert now, else None."""
+        try:
+            self._call(lambda: self.w3.eth.estimate_gas({"from": self.relayer.address,
+                                                         "to": self.contracts.governor.address, "data": data}))
+        except (ContractCustomError, ContractLogicError) as exc:
+            return self._reason(exc)
+        return None
+
+    @staticmethod
+    def _retry_or_fail_relayed(item: Vote | Delegation, reason: str, attempt: bool = True) -> None:
+        """Back to the queue; a vote whose transactions reverted MAX_CLAIM_ATTEMPTS times fails with the reason."""
+        if isinstance(item, Vote) and attempt:
+            item.attempts += 1
+            if item.attempts >= timing.MAX_CLAIM_ATTEMPTS:
+                item.status, item.failure, item.tx_id = RelayStatus.failed, reason, None
+                return
+        item.status, item.tx_id = RelayStatus.accepted, None
+
+    # ------------------------------------------------------------------ delegations
+
+    def _relay_delegations(self) -> None:
+        points = self.contracts.points
+        with self.sessions.begin() as session:
+            for delegation in session.scalars(select(Delegation).where(Delegation.status == RelayStatus.accepted)
+                                              .order_by(Delegation.id)).all():
+                if delegation.expiry < time.time():
+                    delegation.status, delegation.failure = RelayStatus.failed, "the signed delegation expired"
+                    continue
+                used = self._call(lambda d=delegation: points.functions.nonces(d.delegator).call()) > delegation.nonce
+                if used:
+                    current = self._call(lambda d=delegation: points.functions.delegates(d.delegator).call())
+                    if current == delegation.delegatee:  # relayed already (by us earlier, or by someone else)
+                        delegation.status = RelayStatus.confirmed
+                    else:
+                        delegation.status = RelayStatus.failed
+                        delegation.failure = "a later delegation by the same member replaced it"
+                    continue
+                data = ballots.delegate_call(points, delegation.delegatee, delegation.nonce, delegation.expiry,
+                                             delegation.signature)
+
+                def failed(reason: str, delegation=delegation) -> None:
+                    delegation.status, delegation.failure = RelayStatus.failed, reason
+
+                tx = self._sign(session, self.relayer, points.address, data, "delegate", delegation.id, None,
+                                on_revert=failed)
+                if tx is not None:
+                    delegation.status, delegation.tx_id = RelayStatus.submitted, tx.id
+
+    # ------------------------------------------------------------------ settling
+
+    def _settle_governance(self, session: Session, tx: OutboundTx, receipt) -> None:
+        """A governance transaction was mined (status 1): record what it did."""
+        governor = self.contracts.governor
+        if tx.purpose == "vote":
+            for vote in session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all():
+                vote.status, vote.confirmed_at = RelayStatus.confirmed, utcnow()
+                vote.tx_hash, vote.block_number = tx.tx_hash, receipt["blockNumber"]
+        elif tx.purpose == "delegate":
+            session.get(Delegation, tx.subject_id).status = RelayStatus.confirmed
+        elif tx.purpose == "propose":
+            proposal = session.get(Proposal, tx.subject_id)
+            created = governor.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)
+            if created:
+                args = created[0]["args"]
+                proposal.snapshot, proposal.deadline = args["voteStart"], args["voteEnd"]
+            proposal.status, proposal.created_tx = RelayStatus.confirmed, tx.tx_hash
+        elif tx.purpose == "queue":
+            queued = governor.events.ProposalQueued().process_receipt(receipt, errors=DISCARD)
+            proposal = session.get(Proposal, tx.subject_id)
+            proposal.queued_tx = tx.tx_hash
+            if queued:
+                proposal.eta = queued[0]["args"]["etaSeconds"]
+        elif tx.purpose == "execute":
+            proposal = session.get(Proposal, tx.subject_id)
+            proposal.executed_tx, proposal.executed_at, proposal.closed_state = tx.tx_hash, utcnow(), "executed"
+
+    def _unsettle_governance(self, session: Session, tx: OutboundTx, reason: str, attempt: bool = True) -> None:
+        """A governance transaction reverted (`attempt`) or was superseded: its work returns to the queue (a vote
+        fails after too many reverted attempts; a delegation or proposal that would revert again fails at its next
+        estimate, with the contract's reason)."""
+        for vote in session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all():
+            self._retry_or_fail_relayed(vote, reason, attempt)
+        if tx.purpose == "delegate":
+            self._retry_or_fail_relayed(session.get(Delegation, tx.subject_id), reason, attempt)
+        elif tx.purpose == "propose":
+            proposal = session.get(Proposal, tx.subject_id)
+            if proposal.status == RelayStatus.submitted:
+                proposal.status, proposal.tx_id = RelayStatus.accepted, None

@@ -1,0 +1,215 @@
+"""Governance through the API only, against Anvil with time travel: proposals, gasless votes, results, execution."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+
+import pytest
+from brownie import accounts, chain, web3
+from eth_account import Account
+from sqlalchemy import func, select
+
+from backend.models import OutboundTx, Vote
+from scripts.kyoso_suite import deploy_suite
+from tests.backend.conftest import RELAYER_ADDRESS, Api, wait_for
+from tests.backend.governance_helpers import (
+    AGAINST,
+    DAY,
+    FOR,
+    SETTINGS,
+    Community,
+    OwnWalletMember,
+    grant_body,
+    travel,
+    wait_state,
+)
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return deploy_suite(accounts[0], RELAYER_ADDRESS, SETTINGS)
+
+
+@pytest.fixture(autouse=True)
+def chain_time_restored():
+    chain.snapshot()
+    yield
+    chain.revert()
+
+
+def test_grant_lifecycle_through_the_api(settings, suite):
+    from fastapi.testclient import TestClient
+
+    from backend.main import create_app
+    from tests.backend.conftest import API_BASE
+
+    settings = settings.model_copy(update={"governance_auto_execute": False})  # queue and execute by API call
+    with TestClient(create_app(settings), base_url=API_BASE) as client:
+        community = Community(client)
+        alice, bob, chika = (community.member_with_points() for _ in range(3))
+        dana = community.member_with_points(OwnWalletMember(client))
+        accounts[8].transfer(suite.timelock, "2 ether")
+        recipient = Account.create().address
+
+        created = alice.post("/proposals", grant_body(recipient))
+        assert created.status_code == 202, created.text
+        proposal = created.json()
+        assert proposal["state"] == "submitting"
+        proposal = wait_state(client, proposal["id"], "pending")
+        pid = int(proposal["proposal_id"])
+        alice_address = alice.me()["wallet_address"]
+        # proposed from the member's own address (gasless: the relayer funded exactly the cost, here zero)
+        assert suite.governor.proposalProposer(pid) == alice_address
+        text = client.get(f"/proposals/{proposal['id']}/text").json()
+        assert hashlib.sha256(text["canonical"].encode()).hexdigest() == proposal["text_sha256"]
+        assert proposal["text_sha256"] in text["description"]
+
+        travel(SETTINGS.voting_delay_s + 1)
+        wait_state(client, proposal["id"], "active")
+        for member, support in ((alice, FOR), (bob, FOR), (chika, AGAINST)):
+            response = member.post(f"/proposals/{proposal['id']}/votes", {"support": support})
+            assert response.status_code == 202, response.text
+            assert response.json()["status"] == "accepted"
+        typed = dana.get(f"/proposals/{proposal['id']}/ballot", params={"support": FOR, "reason": "きれいな街に"})
+        assert typed.status_code == 200 and typed.json()["domain"]["verifyingContract"] == suite.governor.address
+        response = dana.post(f"/proposals/{proposal['id']}/votes",
+                             {"support": FOR, "reason": "きれいな街に", "signature": dana.sign(typed.json())})
+        assert response.status_code == 202, response.text
+
+        tallied = wait_for(lambda: (p := client.get(f"/proposals/{proposal['id']}").json())["votes"]["for"] == 30
+                           and p["votes"]["against"] == 10 and p, what="votes counted")
+        assert tallied["quorum"] == 4 and tallied["quorum_progress"] == 1.0  # 10% of 40 points
+        assert [int(v) for v in suite.governor.proposalVotes(pid)] == [10, 30, 0]
+        votes = client.get(f"/proposals/{proposal['id']}/votes").json()
+        assert sorted(v["voter"] for v in votes) == sorted(m.me()["wallet_address"] for m in (alice, bob, chika, dana))
+        assert {v["reason"] for v in votes} == {"", "きれいな街に"}
+
+        travel(SETTINGS.voting_period_s + 1)
+        wait_state(client, proposal["id"], "succeeded")
+        assert chika.post(f"/proposals/{proposal['id']}/execute").json()["error"] == "wrong_state"
+        assert chika.post(f"/proposals/{proposal['id']}/queue").status_code == 202
+        queued = wait_state(client, proposal["id"], "queued")
+        assert queued["executable_at"] is not None
+        too_early = chika.post(f"/proposals/{proposal['id']}/execute")
+        assert too_early.status_code == 409 and too_early.json()["error"] == "timelock_not_passed"
+        travel(SETTINGS.timelock_delay_s + 1)
+        assert chika.post(f"/proposals/{proposal['id']}/execute").status_code == 202
+        executed = wait_state(client, proposal["id"], "executed")
+
+        assert web3.eth.get_balance(recipient) == web3.to_wei("0.5", "ether")
+        treasury = client.get("/treasury").json()
+        assert treasury["balances"][0] == {"token": None, "symbol": "ETH", "decimals": 18, "balance": "1.5",
+                                           "balance_base_units": str(web3.to_wei("1.5", "ether"))}
+        assert [(p["recipient"], p["amount"], p["executed_tx"]) for p in treasury["payouts"]] == [
+            (recipient, "0.5", executed["executed_tx"])]
+        report = client.get("/reports/payouts.csv")
+        assert report.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(report.text.lstrip("\ufeff"))))
+        assert [(r["recipient"], r["amount"], r["asset"], r["tx_hash"]) for r in rows] == [
+            (recipient, "0.5", "ETH", executed["executed_tx"])]
+        assert rows[0]["title_ja"].startswith("東山ひがし清掃キット")
+        vote_rows = list(csv.DictReader(io.StringIO(client.get("/reports/votes.csv").text.lstrip("\ufeff"))))
+        assert sorted(r["support"] for r in vote_rows) == ["against", "for", "for", "for"]
+        proposal_rows = list(csv.DictReader(io.StringIO(client.get("/reports/proposals.csv").text.lstrip("\ufeff"))))
+        assert [(r["state"], r["votes_for"]) for r in proposal_rows] == [("executed", "30")]
+
+
+def test_refused_votes_are_clear_4xx_and_nothing_is_sent(client, suite):
+    community = Community(client)
+    proposer, voter = community.member_with_points(), community.member_with_points()
+    wallet_member = community.member_with_points(OwnWalletMember(client))
+    nobody = Api(client)
+    below = nobody.post("/proposals", {"kind": "text", "title_ja": "提案", "title_en": "A proposal"})
+    assert below.status_code == 403 and below.json()["error"] == "below_threshold"
+    assert below.json()["threshold"] == 10 and below.json()["voting_power"] == 0
+
+    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "金沢マラソンの給水所を市民で運営する",
+                                            "title_en": "Run the Kanazawa Marathon water stations as residents"})
+    assert proposal.status_code == 202, proposal.text
+    path = f"/proposals/{proposal.json()['id']}"
+    wait_state(client, proposal.json()["id"], "pending")
+    early = voter.post(f"{path}/votes", {"support": FOR})
+    assert early.status_code == 409 and early.json()["error"] == "voting_not_started"
+
+    travel(SETTINGS.voting_delay_s + 1)
+    wait_state(client, proposal.json()["id"], "active")
+    assert voter.post(f"{path}/votes", {"support": 3}).status_code == 422
+    typed = wallet_member.get(f"{path}/ballot", params={"support": FOR}).json()
+    for forged_domain in ({"chainId": "1"}, {"verifyingContract": suite.points.address}):
+        forged = {**typed, "domain": {**typed["domain"], **forged_domain}}
+        response = wallet_member.post(f"{path}/votes", {"support": FOR, "signature": wallet_member.sign(forged)})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    stranger = OwnWalletMember.__new__(OwnWalletMember)
+    stranger.wallet = Account.create()
+    response = wallet_member.post(f"{path}/votes", {"support": FOR, "signature": stranger.sign(typed)})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    changed_choice = wallet_member.post(f"{path}/votes", {"support": AGAINST, "signature": wallet_member.sign(typed)})
+    assert changed_choice.status_code == 400 and changed_choice.json()["error"] == "invalid_signature"
+
+    assert voter.post(f"{path}/votes", {"support": FOR}).status_code == 202
+    again = voter.post(f"{path}/votes", {"support": AGAINST})
+    assert again.status_code == 409 and again.json()["error"] == "already_voted"
+    wait_for(lambda: client.get(path).json()["votes"]["for"] == 10, what="the one valid vote counted")
+
+    travel(SETTINGS.voting_period_s + 1)
+    late = proposer.post(f"{path}/votes", {"support": FOR})
+    assert late.status_code == 409 and late.json()["error"] == "voting_closed"
+
+    with client.app.state.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Vote)) == 1
+        assert session.scalar(select(func.count()).select_from(OutboundTx).where(OutboundTx.purpose == "vote")) == 1
+    pid = int(proposal.json()["proposal_id"])
+    assert [int(v) for v in suite.governor.proposalVotes(pid)] == [0, 10, 0]
+    assert not suite.governor.hasVoted(pid, wallet_member.me()["wallet_address"])
+
+
+def test_points_earned_after_the_snapshot_give_no_weight(client, suite):
+    community = Community(client)
+    proposer = community.member_with_points()
+    veteran = community.member_with_points()
+    newcomer = Api(client)
+    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "兼六園の夜間ライトアップを支援",
+                                            "title_en": "Support the Kenroku-en night illumination"}).json()
+    path = f"/proposals/{proposal['id']}"
+    wait_state(client, proposal["id"], "pending")
+    travel(SETTINGS.voting_delay_s + 1)
+    wait_state(client, proposal["id"], "active")
+    later_event = community.new_event()
+    community.member_with_points(veteran, later_event)
+    community.member_with_points(newcomer, later_event)
+    wait_for(lambda: veteran.get("/me/wallet").json()["points"] == 20, what="veteran's new points indexed")
+
+    assert veteran.get(path).json()["my_voting_power"] == 10
+    response = veteran.post(f"{path}/votes", {"support": FOR})
+    assert response.status_code == 202 and response.json()["points"] == 10
+    wait_for(lambda: client.get(path).json()["votes"]["for"] == 10, what="vote counted")
+    assert newcomer.get(path).json()["my_voting_power"] == 0
+    refused = newcomer.post(f"{path}/votes", {"support": FOR})
+    assert refused.status_code == 403 and refused.json()["error"] == "no_voting_power"
+
+
+def test_delegation_moves_voting_power_and_back(client, suite):
+    community = Community(client)
+    truster, neighbour = community.member_with_points(), community.member_with_points()
+    wallet_member = community.member_with_points(OwnWalletMember(client))
+    neighbour_address = neighbour.me()["wallet_address"]
+
+    response = truster.post("/me/delegation", {"delegatee": neighbour_address})
+    assert response.status_code == 202, response.text
+    wait_for(lambda: neighbour.get("/me/delegation").json()["voting_power"] == 20, what="delegation indexed")
+    assert truster.get("/me/delegation").json()["delegate"] == neighbour_address
+    assert truster.get("/me/delegation").json()["voting_power"] == 0
+
+    typed = wallet_member.get("/me/delegation/typed-data", params={"delegatee": neighbour_address}).json()
+    signed = {"delegatee": neighbour_address, "nonce": int(typed["message"]["nonce"]),
+              "expiry": int(typed["message"]["expiry"]), "signature": wallet_member.sign(typed)}
+    assert wallet_member.post("/me/delegation", signed).status_code == 202
+    wait_for(lambda: neighbour.get("/me/delegation").json()["voting_power"] == 30, what="own-wallet delegation")
+    replay = wallet_member.post("/me/delegation", signed)
+    assert replay.status_code in (400, 409)
+
+    assert truster.delete("/me/delegation").status_code == 202
+    wait_for(lambda: truster.get("/me/delegation").json()["voting_power"] == 10, what="undelegated")
+    assert suite.points.getVotes(neighbour_address) == 20
