@@ -213,3 +213,57 @@ def test_delegation_moves_voting_power_and_back(client, suite):
     assert truster.delete("/me/delegation").status_code == 202
     wait_for(lambda: truster.get("/me/delegation").json()["voting_power"] == 10, what="undelegated")
     assert suite.points.getVotes(neighbour_address) == 20
+
+
+def test_parameter_change_is_queued_and_executed_by_the_relayer(client, suite):
+    community = Community(client)
+    proposer = community.member_with_points()
+    body = {"kind": "parameter", "title_ja": "定足数を20%に引き上げる", "title_en": "Raise the quorum to 20%",
+            "parameter": "quorum_percent", "value": 20}
+    out_of_bounds = proposer.post("/proposals", {**body, "value": 101})
+    assert out_of_bounds.status_code == 422 and out_of_bounds.json()["error"] == "invalid_parameter_value"
+    proposal = proposer.post("/proposals", body).json()
+    wait_state(client, proposal["id"], "pending")
+    duplicate = proposer.post("/proposals", body)
+    assert duplicate.status_code == 409 and duplicate.json()["error"] == "duplicate_proposal"
+    travel(SETTINGS.voting_delay_s + 1)
+    wait_state(client, proposal["id"], "active")
+    assert proposer.post(f"/proposals/{proposal['id']}/votes", {"support": FOR}).status_code == 202
+    wait_for(lambda: client.get(f"/proposals/{proposal['id']}").json()["votes"]["for"] == 10, what="vote counted")
+    travel(SETTINGS.voting_period_s + 1)
+    wait_state(client, proposal["id"], "queued")  # nobody asked: the relayer queues it (auto-execute)
+    travel(SETTINGS.timelock_delay_s + 1)
+    wait_state(client, proposal["id"], "executed")
+    assert suite.governor.quorumNumerator() == 20
+    assert client.get("/governance").json()["quorum_percent"] == 20
+
+
+def test_erc20_grant_is_paid_and_reported(client, suite):
+    from brownie import CommunityTestToken
+
+    token = CommunityTestToken.deploy({"from": accounts[0]})
+    token.mint(suite.timelock, 5_000 * 10**18, {"from": accounts[0]})
+    community = Community(client)
+    proposer = community.member_with_points()
+    recipient = Account.create().address
+    too_much = proposer.post("/proposals", grant_body(recipient, amount="5001", token=token.address))
+    assert too_much.status_code == 409 and too_much.json()["error"] == "treasury_insufficient"
+    not_a_token = proposer.post("/proposals", grant_body(recipient, token=suite.governor.address))
+    assert not_a_token.status_code == 422 and not_a_token.json()["error"] == "invalid_token"
+    proposal = proposer.post("/proposals", grant_body(recipient, amount="1200.5", token=token.address)).json()
+    assert proposal["grant"]["amount_base_units"] == str(12005 * 10**17)
+    wait_state(client, proposal["id"], "pending")
+    travel(SETTINGS.voting_delay_s + 1)
+    wait_state(client, proposal["id"], "active")
+    assert proposer.post(f"/proposals/{proposal['id']}/votes", {"support": FOR}).status_code == 202
+    wait_for(lambda: client.get(f"/proposals/{proposal['id']}").json()["votes"]["for"] == 10, what="vote counted")
+    travel(SETTINGS.voting_period_s + 1)
+    wait_state(client, proposal["id"], "queued")
+    travel(SETTINGS.timelock_delay_s + 1)
+    wait_state(client, proposal["id"], "executed")
+    assert token.balanceOf(recipient) == 12005 * 10**17
+    treasury = client.get("/treasury").json()
+    symbol = token.symbol()
+    assert {"token": token.address, "symbol": symbol, "decimals": 18, "balance": "3799.5",
+            "balance_base_units": str(37995 * 10**17)} in treasury["balances"]
+    assert [(p["symbol"], p["amount"]) for p in treasury["payouts"]] == [(symbol, "1200.5")]

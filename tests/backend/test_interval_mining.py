@@ -65,6 +65,25 @@ def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp
         badges = client.app.state.services.contracts.badges
         addresses = [a.me()["wallet_address"] for a in attendees]
         assert badges.functions.balanceOfBatch(addresses, [event["token_id"]] * ATTENDEES).call() == [1] * ATTENDEES
+
+        # Proposing is gasless for a custodial member even where gas costs ETH: the relayer funds the member's key
+        # with the cost of `propose`, and the member's own key sends it.
+        proposer = attendees[0]
+        assert w3.eth.get_balance(addresses[0]) == 0
+        proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "近江町市場で朝市ワークショップ",
+                                                "title_en": "A morning-market workshop at Omicho Market"})
+        assert proposal.status_code == 202, proposal.text
+        onchain = wait_for(lambda: (p := client.get(f"/proposals/{proposal.json()['id']}").json())["state"]
+                           == "pending" and p, timeout=60, what="proposal on chain")
+        governor = client.app.state.services.contracts.governor
+        assert governor.functions.proposalProposer(int(onchain["proposal_id"])).call() == addresses[0]
+        with client.app.state.session_factory() as session:
+            member_fundings = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "fund_member")).all()
+            propose = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "propose")).one()
+        assert len(member_fundings) == 1 and propose.sender == addresses[0] and propose.status.value == "mined"
+        funded = w3.eth.get_transaction(member_fundings[0].tx_hash)["value"]
+        assert 0 < funded <= propose.gas_limit * 2 * w3.eth.get_block(propose.block_number)["baseFeePerGas"] * 2
+        assert w3.eth.get_balance(addresses[0]) < funded  # it paid for its own transaction with what it was given
     assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # contiguous
     assert len(nonces) < ATTENDEES  # one create_event plus a few batches, far fewer than one per claim
     fundings = [t for t in txs if t.purpose == "fund"]

@@ -1,0 +1,118 @@
+"""Votes under load and repetition: 50 members at once, one signed ballot sent 20 times, a front-run ballot."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from brownie import accounts, chain, web3
+from sqlalchemy import select
+
+from backend.models import OutboundTx, TxStatus
+from scripts.kyoso_suite import deploy_suite
+from tests.backend.conftest import RELAYER_ADDRESS, Api, codes, wait_for
+from tests.backend.governance_helpers import FOR, SETTINGS, Community, OwnWalletMember, travel, wait_state
+
+MEMBERS = 50
+REPEATS = 20
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return deploy_suite(accounts[0], RELAYER_ADDRESS, SETTINGS)
+
+
+@pytest.fixture(autouse=True)
+def chain_time_restored():
+    chain.snapshot()
+    yield
+    chain.revert()
+
+
+def active_proposal(client, community: Community, proposer: Api) -> dict:
+    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
+                                            "title_en": "A residents' exhibition space at Kanazawa Station"})
+    assert proposal.status_code == 202, proposal.text
+    wait_state(client, proposal.json()["id"], "pending")
+    travel(SETTINGS.voting_delay_s + 1)
+    return wait_state(client, proposal.json()["id"], "active")
+
+
+def vote_cast_logs(suite, pid: int) -> list:
+    event = web3.eth.contract(address=suite.governor.address, abi=suite.governor.abi).events.VoteCast()
+    logs = event.get_logs(from_block=0)
+    return [entry for entry in logs if entry["args"]["proposalId"] == pid]
+
+
+def test_fifty_concurrent_votes_are_each_counted_once(client, suite):
+    community = Community(client)
+    secrets = codes(community.organizer, community.event["id"], MEMBERS)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        members = list(pool.map(lambda _: Api(client), range(MEMBERS)))
+        claims = list(pool.map(lambda pair: pair[0].post(f"/events/{community.event['id']}/claims",
+                                                         {"method": "code", "secret": pair[1]}),
+                               zip(members, secrets)))
+        assert [c.status_code for c in claims] == [202] * MEMBERS
+        wait_for(lambda: all(m.get(f"/claims/{c.json()['id']}").json()["status"] == "confirmed"
+                             for m, c in zip(members, claims)), timeout=120, interval=1.0, what="badges confirmed")
+        proposal = active_proposal(client, community, members[0])
+        responses = list(pool.map(lambda m: m.post(f"/proposals/{proposal['id']}/votes", {"support": FOR}), members))
+    assert [r.status_code for r in responses] == [202] * MEMBERS
+
+    path = f"/proposals/{proposal['id']}"
+    wait_for(lambda: client.get(path).json()["votes"]["for"] == 10 * MEMBERS, timeout=60, what="all votes counted")
+    votes = client.get(f"{path}/votes").json()
+    assert len(votes) == MEMBERS and all(v["status"] == "confirmed" for v in votes)
+    pid = int(proposal["proposal_id"])
+    logs = vote_cast_logs(suite, pid)
+    assert len(logs) == MEMBERS and len({entry["args"]["voter"] for entry in logs}) == MEMBERS
+    assert [int(v) for v in suite.governor.proposalVotes(pid)] == [0, 10 * MEMBERS, 0]
+
+    with client.app.state.session_factory() as session:
+        txs = session.scalars(select(OutboundTx).where(OutboundTx.sender == RELAYER_ADDRESS)
+                              .order_by(OutboundTx.nonce)).all()
+    vote_txs = [t for t in txs if t.purpose == "vote"]
+    assert 1 <= len(vote_txs) < MEMBERS  # batched
+    assert all(t.status == TxStatus.mined for t in txs)
+    nonces = [t.nonce for t in txs]
+    assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # contiguous, none skipped
+    assert web3.eth.get_transaction_count(RELAYER_ADDRESS) == nonces[-1] + 1
+
+
+def test_one_signed_ballot_sent_twenty_times_is_one_vote(client, suite):
+    community = Community(client)
+    proposer = community.member_with_points()
+    member = community.member_with_points(OwnWalletMember(client))
+    proposal = active_proposal(client, community, proposer)
+    path = f"/proposals/{proposal['id']}"
+    ballot = {"support": FOR, "reason": "駅は誰もが通る場所だから",
+              "signature": member.sign(member.get(f"{path}/ballot", params={"support": FOR,
+                                                                            "reason": "駅は誰もが通る場所だから"}).json())}
+    with ThreadPoolExecutor(max_workers=REPEATS) as pool:
+        responses = list(pool.map(lambda _: member.post(f"{path}/votes", ballot), range(REPEATS)))
+    assert [r.status_code for r in responses] == [202] * REPEATS
+    assert len({r.json()["id"] for r in responses}) == 1
+    wait_for(lambda: member.get(path).json()["my_vote"]["status"] == "confirmed", what="vote confirmed")
+    again = member.post(f"{path}/votes", ballot)  # after it is on chain, still the same answer
+    assert again.status_code == 202 and again.json()["id"] == responses[0].json()["id"]
+    logs = vote_cast_logs(suite, int(proposal["proposal_id"]))
+    assert [(e["args"]["voter"], e["args"]["reason"]) for e in logs] == [
+        (member.me()["wallet_address"], "駅は誰もが通る場所だから")]
+
+
+def test_a_ballot_front_run_on_chain_counts_as_success(client, suite):
+    community = Community(client)
+    proposer = community.member_with_points()
+    member = community.member_with_points(OwnWalletMember(client))
+    proposal = active_proposal(client, community, proposer)
+    path = f"/proposals/{proposal['id']}"
+    signature = member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())
+    pid, voter = int(proposal["proposal_id"]), member.me()["wallet_address"]
+    suite.governor.castVoteBySig(pid, FOR, voter, signature, {"from": accounts[5]})  # someone else relays it first
+
+    response = member.post(f"{path}/votes", {"support": FOR, "signature": signature})
+    assert response.status_code == 202, response.text
+    wait_for(lambda: client.get(path).json()["votes"]["for"] == 10, what="the vote indexed")
+    assert member.post(f"{path}/votes", {"support": FOR, "signature": signature}).status_code == 202
+    assert member.get(path).json()["my_vote"]["status"] == "confirmed"
+    assert len(vote_cast_logs(suite, pid)) == 1
