@@ -43,7 +43,9 @@ def main() -> None:
             return
     deployer = accounts[0]
     registrar = os.environ.get("KYOSO_REGISTRAR") or accounts[1].address
-    settings = GovernanceSettings()
+    # On the local chain (`make run`) a proposal opens for voting a minute after it is made, so that the demo can be
+    # tried at once; everywhere else the defaults hold (an hour, time for members to notice a new proposal).
+    settings = GovernanceSettings(voting_delay_s=60) if chain.id == 31337 else GovernanceSettings()
     suite = deploy_suite(deployer, registrar, settings)
     compiler = CONFIG.settings["compiler"]["solc"]
     registry = {

@@ -176,7 +176,7 @@ def main() -> int:
     wait_until("The API", api, api_healthy, None)
     base = f"http://127.0.0.1:{api_port}"
     if os.environ.get("KYOSO_SEED", "1") != "0":
-        seeded = start("seed", [sys.executable, "tools/seed_demo.py", base])
+        seeded = start("seed", [sys.executable, "tools/seed_demo.py", base, f"http://127.0.0.1:{chain_port}"])
         if seeded.wait() != 0:
             raise StackError("Seeding the demo community failed (see the output above)")
     print(

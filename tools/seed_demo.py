@@ -1,9 +1,10 @@
 """Seeds a demo community into a running local Kyoso (what `make run` does after the API is up), through the API.
 
-Kanazawa-style organizations and events, one demo organizer account, and a few claim links to try. Idempotent: if
+Kanazawa-style organizations and events, one demo organizer account, a few claim links to try, and a demo member
+with a proposal to vote on (the treasury is funded from Anvil's dev account 9). Idempotent: if
 the demo organizer can log in already, nothing is created again. Development only: the demo password is public.
 
-    python tools/seed_demo.py http://127.0.0.1:8000
+    python tools/seed_demo.py http://127.0.0.1:8000 http://127.0.0.1:8545     (API, local chain)
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 DEMO_ORGANIZER = {"email": "organizer@demo.kyoso.example", "password": "kyoso-demo-2026"}
+DEMO_MEMBER = {"email": "member@demo.kyoso.example", "password": "kyoso-demo-2026"}
+# Anvil's dev account 9 (mnemonic "test test ... junk"), unlocked on the local chain: it funds the demo treasury.
+ANVIL_ACCOUNT_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+TREASURY_ETH = 5
 JST = timezone(timedelta(hours=9))
 
 ORGANIZATIONS = [
@@ -33,7 +38,42 @@ EVENTS = [
 ]
 
 
-def seed(base: str) -> None:
+def _wait(what: str, predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"seeding: {what} did not happen within {timeout} s")
+        time.sleep(0.3)
+
+
+def seed_governance(client: httpx.Client, organizer: dict, event_id: int, rpc_url: str) -> dict:
+    """A demo member with a badge (10 points, the proposal threshold), a treasury of 5 ETH on the local chain, and the
+    member's proposal to fund the Higashi Chaya clean-up kit."""
+    token = client.post("/auth/signup", json={**DEMO_MEMBER, "display_name": "デモ会員"}).json()["access_token"]
+    member = {"Authorization": f"Bearer {token}"}
+    (link,) = client.post(f"/events/{event_id}/codes", json={"count": 1}, headers=organizer).json()["claim_urls"]
+    claim = client.post(f"/events/{event_id}/claims", json={"method": "code", "secret": link.split("#c=")[1]},
+                        headers=member).json()
+    _wait("the demo member's badge", lambda: client.get(f"/claims/{claim['id']}", headers=member)
+          .json()["status"] == "confirmed")
+    timelock = client.get("/governance").json()["timelock"]
+    httpx.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [
+        {"from": ANVIL_ACCOUNT_9, "to": timelock, "value": hex(TREASURY_ETH * 10**18)}]}).raise_for_status()
+    recipient = client.get("/me/organizations", headers=organizer).json()[0]["issuer_address"]  # the city's wallet
+    response = client.post("/proposals", headers=member, json={
+        "kind": "grant", "recipient": recipient, "amount": "0.5",
+        "title_ja": "ひがし茶屋街クリーンアップの道具一式に 0.5 ETH を助成",
+        "title_en": "Fund the Higashi Chaya clean-up kit — 0.5 ETH",
+        "body_ja": "毎月のひがし茶屋街クリーンアップで使うトング・ごみ袋・ビブスを、市民ボランティア用に購入します。"
+                   "残った道具は次回以降も金沢市が保管し、貸し出します。",
+        "body_en": "Tongs, bin bags and bibs for the volunteers of the monthly Higashi Chaya clean-up. The city keeps "
+                   "the kit afterwards and lends it out for later clean-ups.",
+    })
+    response.raise_for_status()
+    return response.json()
+
+
+def seed(base: str, rpc_url: str) -> None:
     client = httpx.Client(base_url=f"{base}/api", timeout=30)
     login = client.post("/auth/login", json=DEMO_ORGANIZER)
     if login.status_code == 200:
@@ -61,12 +101,16 @@ def seed(base: str) -> None:
     while client.get(f"/events/{event_ids[0]}").json()["token_id"] is None and time.monotonic() < deadline:
         time.sleep(0.3)
     links = client.post(f"/events/{event_ids[0]}/codes", json={"count": 3}, headers=headers).json()["claim_urls"]
+    proposal = seed_governance(client, headers, event_ids[0], rpc_url)
     print(f"Demo community seeded: {len(org_ids)} organizations, {len(event_ids)} events.")
     print(f"  organizer login: {DEMO_ORGANIZER['email']} / {DEMO_ORGANIZER['password']}")
+    print(f"  member login:    {DEMO_MEMBER['email']} / {DEMO_MEMBER['password']} (10 points; proposal "
+          f"「{proposal['title_ja']}」 opens for voting a minute after start-up)")
     print("  claim links for 「鼓門まわり クリーンアップ」 (single use):")
     for link in links:
         print(f"    {link}")
 
 
 if __name__ == "__main__":
-    seed(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    seed(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
+         sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8545")

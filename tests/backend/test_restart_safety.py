@@ -25,11 +25,11 @@ class Server:
             [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
             cwd=project_root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{port}/api"  # the JSON API
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code in (200, 503):
+                if httpx.get(f"{self.url}/health", timeout=2).status_code in (200, 503):
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)

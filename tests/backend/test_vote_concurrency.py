@@ -116,3 +116,42 @@ def test_a_ballot_front_run_on_chain_counts_as_success(client, suite):
     assert member.post(f"{path}/votes", {"support": FOR, "signature": signature}).status_code == 202
     assert member.get(path).json()["my_vote"]["status"] == "confirmed"
     assert len(vote_cast_logs(suite, pid)) == 1
+
+
+def test_relayer_confirms_a_ballot_front_run_after_it_was_accepted(settings, suite):
+    """The relayer is stopped while two ballots are accepted; someone relays one of them on chain first. When the
+    relayer runs, its batch would revert: it confirms the front-run ballot and sends the other alone."""
+    from eth_account import Account
+    from fastapi.testclient import TestClient
+
+    from backend.core.config import ANVIL_DEV_KEY_1
+    from backend.main import create_app
+    from backend.relayer.service import Relayer
+    from tests.backend.conftest import API_BASE
+
+    with TestClient(create_app(settings), base_url=API_BASE) as client:
+        community = Community(client)
+        proposer = community.member_with_points()
+        member = community.member_with_points(OwnWalletMember(client))
+        proposal = active_proposal(client, community, proposer)
+        app_relayer = client.app.state.services.relayer
+        app_relayer.stop()  # nothing is relayed until this test says so
+        path = f"/proposals/{proposal['id']}"
+        signature = member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())
+        assert member.post(f"{path}/votes", {"support": FOR, "signature": signature}).status_code == 202
+        assert proposer.post(f"{path}/votes", {"support": FOR}).status_code == 202
+        pid, voter = int(proposal["proposal_id"]), member.me()["wallet_address"]
+        suite.governor.castVoteBySig(pid, FOR, voter, signature, {"from": accounts[5]})
+
+        state = client.app.state
+        relayer = Relayer(state.session_factory, state.web3, state.services.contracts, state.vault,
+                          Account.from_key(ANVIL_DEV_KEY_1), chain_id=31337)
+        relayer.start()
+        try:
+            wait_for(lambda: all(v["status"] == "confirmed" for v in client.get(f"{path}/votes").json()),
+                     what="both votes confirmed")
+        finally:
+            relayer.stop()
+        logs = vote_cast_logs(suite, pid)
+        assert sorted(e["args"]["voter"] for e in logs) == sorted([voter, proposer.me()["wallet_address"]])
+        assert [int(v) for v in suite.governor.proposalVotes(pid)] == [0, 20, 0]
