@@ -38,6 +38,19 @@ def typed_data(domain: dict, primary: str, types: list[tuple[str, str]], message
     }
 
 
+def for_wallet(typed: dict) -> dict:
+    """Typed data as JSON for a wallet's eth_signTypedData_v4: numbers as decimal strings (a uint256 does not fit a
+    JavaScript number), bytes as 0x-hex."""
+    out = {**typed, "domain": dict(typed["domain"]), "message": dict(typed["message"])}
+    for part in (out["domain"], out["message"]):
+        for key, value in part.items():
+            if isinstance(value, int):
+                part[key] = str(value)
+            elif isinstance(value, (bytes, bytearray)):
+                part[key] = "0x" + bytes(value).hex()
+    return out
+
+
 def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, str]], message: dict) -> bytes:
     typed = typed_data(domain, primary, types, message)
     return bytes(Account.sign_message(encode_typed_data(full_message=typed), private_key).signature)

@@ -6,18 +6,46 @@ not leak into the claim windows (wall-clock based) of later tests.
 
 from __future__ import annotations
 
+import pytest
+from brownie import accounts, chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from brownie import chain
 
-from scripts.kyoso_suite import GovernanceSettings
-from tests.backend.conftest import Api, codes, event_body, organizer_with_event, wait_confirmed, wait_for
+from scripts.kyoso_suite import GovernanceSettings, deploy_suite
+from tests.backend.conftest import (
+    RELAYER_ADDRESS,
+    Api,
+    codes,
+    event_body,
+    organizer_with_event,
+    wait_confirmed,
+    wait_for,
+)
 from tests.backend.test_wallet_export import siwe_proof
 
 DAY = 24 * 3600
 SETTINGS = GovernanceSettings(voting_delay_s=600, voting_period_s=3 * DAY, proposal_threshold=10, quorum_percent=10,
                               timelock_delay_s=DAY)
 AGAINST, FOR, ABSTAIN = 0, 1, 2
+
+
+def governance_suite(counting: str = "simple"):
+    """A module's `suite` fixture: the contracts with short governance periods (import it as `suite`)."""
+
+    @pytest.fixture(scope="module")
+    def suite():
+        return deploy_suite(accounts[0], RELAYER_ADDRESS,
+                            GovernanceSettings(**{**SETTINGS.__dict__, "counting": counting}))
+
+    return suite
+
+
+@pytest.fixture(autouse=True)
+def chain_time_restored():
+    """Autouse wherever imported: each test's time travel is undone (chain snapshot, reverted after the test)."""
+    chain.snapshot()
+    yield
+    chain.revert()
 
 
 class OwnWalletMember(Api):
@@ -56,6 +84,16 @@ class Community:
         assert response.status_code == 202, response.text
         wait_confirmed(member, response.json()["id"])
         return member
+
+
+def active_proposal(client, proposer: Api) -> dict:
+    """A text proposal by `proposer`, on chain and open for voting."""
+    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
+                                            "title_en": "A residents' exhibition space at Kanazawa Station"})
+    assert proposal.status_code == 202, proposal.text
+    wait_state(client, proposal.json()["id"], "pending")
+    travel(SETTINGS.voting_delay_s + 1)
+    return wait_state(client, proposal.json()["id"], "active")
 
 
 def wait_state(client, proposal_id: int, state: str, timeout: float = 30.0) -> dict:

@@ -6,37 +6,28 @@ import csv
 import hashlib
 import io
 
-import pytest
-from brownie import accounts, chain, web3
+from brownie import accounts, web3
 from eth_account import Account
 from sqlalchemy import func, select
 
 from backend.models import OutboundTx, Vote
-from scripts.kyoso_suite import deploy_suite
-from tests.backend.conftest import RELAYER_ADDRESS, Api, wait_for
-from tests.backend.governance_helpers import (
+from tests.backend.conftest import Api, wait_for
+from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
     AGAINST,
     DAY,
     FOR,
     SETTINGS,
     Community,
     OwnWalletMember,
+    chain_time_restored,
+    governance_suite,
     grant_body,
     travel,
     wait_state,
 )
 
 
-@pytest.fixture(scope="module")
-def suite():
-    return deploy_suite(accounts[0], RELAYER_ADDRESS, SETTINGS)
-
-
-@pytest.fixture(autouse=True)
-def chain_time_restored():
-    chain.snapshot()
-    yield
-    chain.revert()
+suite = governance_suite()
 
 
 def test_grant_lifecycle_through_the_api(settings, suite):

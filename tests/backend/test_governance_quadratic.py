@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from brownie import accounts, chain
+from tests.backend.conftest import wait_for
+from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
+    AGAINST,
+    FOR,
+    SETTINGS,
+    Community,
+    chain_time_restored,
+    governance_suite,
+    travel,
+    wait_state,
+)
 
-from scripts.kyoso_suite import GovernanceSettings, deploy_suite
-from tests.backend.conftest import RELAYER_ADDRESS, wait_for
-from tests.backend.governance_helpers import AGAINST, FOR, SETTINGS, Community, travel, wait_state
 
-
-@pytest.fixture(scope="module")
-def suite():
-    return deploy_suite(accounts[0], RELAYER_ADDRESS, GovernanceSettings(**{**SETTINGS.__dict__,
-                                                                            "counting": "quadratic"}))
-
-
-@pytest.fixture(autouse=True)
-def chain_time_restored():
-    chain.snapshot()
-    yield
-    chain.revert()
+suite = governance_suite("quadratic")
 
 
 def test_quadratic_weights_and_point_quorum(client, suite):

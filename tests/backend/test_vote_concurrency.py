@@ -4,38 +4,34 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-from brownie import accounts, chain, web3
+from brownie import accounts, web3
 from sqlalchemy import select
 
 from backend.models import OutboundTx, TxStatus
-from scripts.kyoso_suite import deploy_suite
 from tests.backend.conftest import RELAYER_ADDRESS, Api, codes, wait_for
-from tests.backend.governance_helpers import FOR, SETTINGS, Community, OwnWalletMember, travel, wait_state
+from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
+    FOR,
+    Community,
+    OwnWalletMember,
+    active_proposal,
+    chain_time_restored,
+    governance_suite,
+)
 
 MEMBERS = 50
 REPEATS = 20
 
 
-@pytest.fixture(scope="module")
-def suite():
-    return deploy_suite(accounts[0], RELAYER_ADDRESS, SETTINGS)
+suite = governance_suite()
 
 
-@pytest.fixture(autouse=True)
-def chain_time_restored():
-    chain.snapshot()
-    yield
-    chain.revert()
-
-
-def active_proposal(client, community: Community, proposer: Api) -> dict:
-    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
-                                            "title_en": "A residents' exhibition space at Kanazawa Station"})
-    assert proposal.status_code == 202, proposal.text
-    wait_state(client, proposal.json()["id"], "pending")
-    travel(SETTINGS.voting_delay_s + 1)
-    return wait_state(client, proposal.json()["id"], "active")
+def wallet_member_and_active_proposal(client) -> tuple[Api, OwnWalletMember, dict, str]:
+    """A proposer, an own-wallet member with points, and the proposer's proposal open for voting (with its path)."""
+    community = Community(client)
+    proposer = community.member_with_points()
+    member = community.member_with_points(OwnWalletMember(client))
+    proposal = active_proposal(client, proposer)
+    return proposer, member, proposal, f"/proposals/{proposal['id']}"
 
 
 def vote_cast_logs(suite, pid: int) -> list:
@@ -55,7 +51,7 @@ def test_fifty_concurrent_votes_are_each_counted_once(client, suite):
         assert [c.status_code for c in claims] == [202] * MEMBERS
         wait_for(lambda: all(m.get(f"/claims/{c.json()['id']}").json()["status"] == "confirmed"
                              for m, c in zip(members, claims)), timeout=120, interval=1.0, what="badges confirmed")
-        proposal = active_proposal(client, community, members[0])
+        proposal = active_proposal(client, members[0])
         responses = list(pool.map(lambda m: m.post(f"/proposals/{proposal['id']}/votes", {"support": FOR}), members))
     assert [r.status_code for r in responses] == [202] * MEMBERS
 
@@ -80,11 +76,7 @@ def test_fifty_concurrent_votes_are_each_counted_once(client, suite):
 
 
 def test_one_signed_ballot_sent_twenty_times_is_one_vote(client, suite):
-    community = Community(client)
-    proposer = community.member_with_points()
-    member = community.member_with_points(OwnWalletMember(client))
-    proposal = active_proposal(client, community, proposer)
-    path = f"/proposals/{proposal['id']}"
+    proposer, member, proposal, path = wallet_member_and_active_proposal(client)
     ballot = {"support": FOR, "reason": "駅は誰もが通る場所だから",
               "signature": member.sign(member.get(f"{path}/ballot", params={"support": FOR,
                                                                             "reason": "駅は誰もが通る場所だから"}).json())}
@@ -101,11 +93,7 @@ def test_one_signed_ballot_sent_twenty_times_is_one_vote(client, suite):
 
 
 def test_a_ballot_front_run_on_chain_counts_as_success(client, suite):
-    community = Community(client)
-    proposer = community.member_with_points()
-    member = community.member_with_points(OwnWalletMember(client))
-    proposal = active_proposal(client, community, proposer)
-    path = f"/proposals/{proposal['id']}"
+    proposer, member, proposal, path = wallet_member_and_active_proposal(client)
     signature = member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())
     pid, voter = int(proposal["proposal_id"]), member.me()["wallet_address"]
     suite.governor.castVoteBySig(pid, FOR, voter, signature, {"from": accounts[5]})  # someone else relays it first
@@ -130,13 +118,8 @@ def test_relayer_confirms_a_ballot_front_run_after_it_was_accepted(settings, sui
     from tests.backend.conftest import API_BASE
 
     with TestClient(create_app(settings), base_url=API_BASE) as client:
-        community = Community(client)
-        proposer = community.member_with_points()
-        member = community.member_with_points(OwnWalletMember(client))
-        proposal = active_proposal(client, community, proposer)
-        app_relayer = client.app.state.services.relayer
-        app_relayer.stop()  # nothing is relayed until this test says so
-        path = f"/proposals/{proposal['id']}"
+        proposer, member, proposal, path = wallet_member_and_active_proposal(client)
+        client.app.state.services.relayer.stop()  # nothing is relayed until this test says so
         signature = member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())
         assert member.post(f"{path}/votes", {"support": FOR, "signature": signature}).status_code == 202
         assert proposer.post(f"{path}/votes", {"support": FOR}).status_code == 202

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from backend.chain.eip712 import recover_typed, sign_typed, typed_data
+from backend.chain.eip712 import for_wallet, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, ServicesDep, SessionDep
 from backend.governance import ballots
@@ -51,12 +51,7 @@ def delegation_to_sign(services: ServicesDep, user: CurrentUser, delegatee: str 
     primary, types, message = ballots.delegation(points.w3.to_checksum_address(delegatee),
                                                  points.functions.nonces(user.wallet_address).call(),
                                                  int(time.time()) + DELEGATION_VALID_S)
-    typed = typed_data(ballots.domain_of(points), primary, types, message)
-    for part in (typed["domain"], typed["message"]):
-        for key, value in part.items():
-            if isinstance(value, int):
-                part[key] = str(value)
-    return typed
+    return for_wallet(typed_data(ballots.domain_of(points), primary, types, message))
 
 
 @router.post("", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import recover_typed, sign_typed, typed_data
+from backend.chain.eip712 import for_wallet, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, OptionalUser, ServicesDep, SessionDep
 from backend.governance import actions as proposal_actions
@@ -287,14 +287,7 @@ def ballot_to_sign(proposal_id: int, session: SessionDep, services: ServicesDep,
         raise _error(409, "proposal_not_on_chain", "This proposal is not on chain yet.", "この提案はまだ登録中です。")
     domain, primary, types, message = _ballot_for(services.contracts.governor, proposal, user.wallet_address,
                                                   support, reason)
-    typed = typed_data(domain, primary, types, message)
-    for part in (typed["domain"], typed["message"]):
-        for key, value in part.items():
-            if isinstance(value, int):
-                part[key] = str(value)
-            elif isinstance(value, bytes):
-                part[key] = "0x" + value.hex()
-    return typed
+    return for_wallet(typed_data(domain, primary, types, message))
 
 
 def _used_on_chain(governor, proposal: Proposal, voter: str, body: VoteCreate, signature: bytes) -> bool:
