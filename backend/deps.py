@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -66,15 +66,23 @@ def get_optional_user(
     session: Annotated[Session, Depends(get_db)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
-    """The logged-in member for pages anyone may read, which show a little more to members (their own vote)."""
+    """The logged-in member for pages anyone may read, which show a little more to members (their own vote). An
+    expired or unknown token reads the page as anyone would, instead of refusing it."""
     if credentials is None:
         return None
-    return get_current_user(session, credentials)
+    try:
+        return get_current_user(session, credentials)
+    except HTTPException:
+        return None
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
+
+# A database id in a path, bounded to what the database holds: a larger number is a clear 422, not a driver error.
+DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Page = Annotated[int, Query(ge=0, le=10**9, description="rows to skip")]
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -249,6 +249,14 @@ class ProposalCreate(Strict):
     def _address(cls, value: str | None) -> str | None:
         return _checksum(value)
 
+    @field_validator("title_ja", "title_en")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # titles go into the on-chain description's first line: a line break there could forge the hash line
+        if any(ord(c) < 32 or c in "\u2028\u2029" for c in value):
+            raise ValueError("must be one line, without control characters")
+        return value
+
     @model_validator(mode="after")
     def _fields_of_kind(self) -> "ProposalCreate":
         needed = {"grant": ("recipient", "amount"), "parameter": ("parameter", "value"), "text": ()}[self.kind]
@@ -406,7 +414,7 @@ class PayoutPublic(BaseModel):
     symbol: str
     amount: str
     amount_base_units: str
-    executed_tx: str
+    executed_tx: str | None = Field(description="none when executed directly in the timelock")
     executed_at: datetime | None
 
 

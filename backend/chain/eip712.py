@@ -56,6 +56,20 @@ def sign_typed(private_key, domain: dict, primary: str, types: list[tuple[str, s
     return bytes(Account.sign_message(encode_typed_data(full_message=typed), private_key).signature)
 
 
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def normalized_signature(signature: bytes) -> bytes | None:
+    """The 65-byte signature as OpenZeppelin's ECDSA accepts it (v 27 or 28), or None if the chain would refuse it:
+    wallets that sign with v 0/1 are normalized; a high-s (malleable) signature is refused, as ECDSA.recover does."""
+    if len(signature) != 65:
+        return None
+    v = signature[64] + 27 if signature[64] in (0, 1) else signature[64]
+    if v not in (27, 28) or int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_N:
+        return None
+    return signature[:64] + bytes([v])
+
+
 def recover_typed(domain: dict, primary: str, types: list[tuple[str, str]], message: dict, signature: bytes) -> str:
     """The address that signed this typed data (any 65-byte signature recovers to some address: compare it)."""
     return Account.recover_message(encode_typed_data(full_message=typed_data(domain, primary, types, message)),

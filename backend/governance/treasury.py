@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import lru_cache
 
 from web3 import Web3
@@ -36,8 +36,17 @@ def _token_info(w3: Web3, address: str) -> tuple[str, int]:
 
 
 def token_info(w3: Web3, token: str | None) -> tuple[str, int]:
-    """(symbol, decimals) of an ERC-20 token, or of ETH for None."""
+    """(symbol, decimals) of an ERC-20 token, or of ETH for None; NotAToken if the address does not answer as one."""
     return ("ETH", ETH_DECIMALS) if token is None else _token_info(w3, token)
+
+
+def shown_token_info(w3: Web3, token: str | None) -> tuple[str, int]:
+    """For display: a token that stopped answering (a member's own contract may) is shown, not allowed to break the
+    page."""
+    try:
+        return token_info(w3, token)
+    except NotAToken:
+        return "?", ETH_DECIMALS
 
 
 def balance_of(w3: Web3, token: str | None, holder: str) -> int:
@@ -46,13 +55,17 @@ def balance_of(w3: Web3, token: str | None, holder: str) -> int:
     return erc20(w3, token).functions.balanceOf(holder).call()
 
 
+# Decimal's default 28 significant digits would round large token amounts (uint256 has 78).
+EXACT = Context(prec=100)
+
+
 def to_base_units(amount: str, decimals: int) -> int:
-    value = Decimal(amount) * (Decimal(10) ** decimals)
+    value = EXACT.multiply(Decimal(amount), EXACT.power(Decimal(10), decimals))
     if value != value.to_integral_value():
         raise ValueError(f"has more than {decimals} decimal places")
     return int(value)
 
 
 def to_whole_units(amount: int, decimals: int) -> str:
-    text = format(Decimal(amount) / (Decimal(10) ** decimals), "f")
+    text = format(EXACT.divide(Decimal(amount), EXACT.power(Decimal(10), decimals)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

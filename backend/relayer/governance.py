@@ -11,7 +11,7 @@ import time
 from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.logs import DISCARD
 
 from backend.core.keys import SealedKey
@@ -43,15 +43,22 @@ class GovernanceRelaying:
     def _submit_proposals(self) -> None:
         governor = self.contracts.governor
         with self.sessions.begin() as session:
-            for proposal in session.scalars(select(Proposal).where(Proposal.status == RelayStatus.accepted)).all():
-                if self._has_live(session, "propose", proposal.id):
+            proposing = set(session.scalars(select(Proposal.proposer_user_id)
+                                            .where(Proposal.status == RelayStatus.submitted)).all())
+            for proposal in session.scalars(select(Proposal).where(Proposal.status == RelayStatus.accepted)
+                                            .order_by(Proposal.id)).all():
+                # one `propose` at a time per member key: its funding covers exactly one transaction
+                if proposal.proposer_user_id in proposing or self._has_live(session, "propose", proposal.id):
                     continue
                 user = session.get(User, proposal.proposer_user_id) if proposal.proposer_user_id else None
                 if user is None or user.custodial_key is None or user.wallet_address != proposal.proposer_address:
                     proposal.status, proposal.failure = RelayStatus.failed, "the proposer's custodial wallet is gone"
                     continue
-                if self._call(lambda p=proposal: governor.functions.proposalSnapshot(int(p.proposal_id)).call()):
-                    proposal.status = RelayStatus.confirmed  # on chain already (an earlier transaction of ours)
+                pid = int(proposal.proposal_id)
+                snapshot = self._call(lambda: governor.functions.proposalSnapshot(pid).call())
+                if snapshot:  # on chain already (an earlier transaction of ours whose receipt was never recorded)
+                    proposal.status, proposal.snapshot = RelayStatus.confirmed, snapshot
+                    proposal.deadline = self._call(lambda: governor.functions.proposalDeadline(pid).call())
                     continue
                 account = self.vault.open(SealedKey(user.custodial_key.address, user.custodial_key.sealed))
                 actions = Actions.from_json(proposal.actions)
@@ -65,19 +72,20 @@ class GovernanceRelaying:
                                 on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR))
                 if tx is not None:
                     proposal.status, proposal.tx_id = RelayStatus.submitted, tx.id
+                    proposing.add(proposal.proposer_user_id)
 
     def _advance_proposals(self) -> None:
-        """Queues succeeded proposals and executes queued ones whose timelock delay has passed."""
+        """Queues succeeded proposals and executes queued ones whose timelock delay has passed (all of them with
+        auto-execute, else those someone asked for); notes proposals that can change no more, also one executed
+        directly in the timelock, which the governor reports executed without an event of its own."""
         if time.monotonic() < self._next_advance:
             return
         self._next_advance = time.monotonic() + timing.ADVANCE_EVERY_S
         governor = self.contracts.governor
         with self.sessions.begin() as session:
-            query = select(Proposal).where(Proposal.status == RelayStatus.confirmed, Proposal.closed_state.is_(None),
-                                           Proposal.deadline.is_not(None))
-            if not self.auto_execute:
-                query = query.where(Proposal.advance_requested.is_(True))
-            candidates = session.scalars(query).all()
+            candidates = session.scalars(select(Proposal).where(
+                Proposal.status == RelayStatus.confirmed, Proposal.closed_state.is_(None),
+                Proposal.deadline.is_not(None))).all()
             if not candidates:
                 return
             now = self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"]
@@ -88,6 +96,10 @@ class GovernanceRelaying:
                 state = self._call(lambda: governor.functions.state(pid).call())
                 if state in CLOSED:
                     proposal.closed_state = CLOSED[state]
+                    if proposal.closed_state == "executed" and proposal.executed_at is None:
+                        proposal.executed_at = utcnow()
+                elif not (self.auto_execute or proposal.advance_requested):
+                    continue
                 elif state == SUCCEEDED and not self._has_live(session, "queue", proposal.id):
                     self._send_governor_call(session, proposal, "queue")
                 elif state == QUEUED and not self._has_live(session, "execute", proposal.id):
@@ -111,26 +123,36 @@ class GovernanceRelaying:
 
     def _relay_votes(self) -> None:
         with self.sessions.begin() as session:
-            votes = session.scalars(select(Vote).where(Vote.status == RelayStatus.accepted).order_by(Vote.id)
-                                    .limit(timing.MAX_VOTE_BATCH)).all()
-            if not votes:
+            queued = session.scalars(select(Vote).where(Vote.status == RelayStatus.accepted).order_by(Vote.id)
+                                     .limit(timing.MAX_VOTE_BATCH)).all()
+            if not queued:
                 return
-            waited = (utcnow() - min(v.created_at for v in votes)).total_seconds()
-            if len(votes) < timing.MAX_VOTE_BATCH and waited < timing.BATCH_WINDOW_S:
+            waited = (utcnow() - min(v.created_at for v in queued)).total_seconds()
+            if len(queued) < timing.MAX_VOTE_BATCH and waited < timing.BATCH_WINDOW_S:
                 return  # wait a moment for company
             proposals = {p.id: p for p in session.scalars(
-                select(Proposal).where(Proposal.id.in_({v.proposal_id for v in votes}))).all()}
-            calls = {v.id: ballots.cast_call(self.contracts.governor, int(proposals[v.proposal_id].proposal_id),
-                                             v.support, v.voter, v.reason, v.signature) for v in votes}
+                select(Proposal).where(Proposal.id.in_({v.proposal_id for v in queued}))).all()}
+            calls, votes, budget = {}, [], 0
+            for vote in queued:  # as many as the gas budget holds
+                call = ballots.cast_call(self.contracts.governor, int(proposals[vote.proposal_id].proposal_id),
+                                         vote.support, vote.voter, vote.reason, vote.signature)
+                budget += timing.VOTE_GAS_BASE + timing.VOTE_GAS_PER_BYTE * (len(call) // 2)
+                if votes and budget > timing.VOTE_BATCH_GAS_BUDGET:
+                    break
+                calls[vote.id] = call
+                votes.append(vote)
             if self._would_revert(self._multicall(list(calls.values()))):
                 votes = self._sort_out_votes(session, votes, proposals, calls)
+                # each one alone is fine, together they are too much for one transaction: fewer at a time
+                while len(votes) > 1 and self._would_revert(self._multicall([calls[v.id] for v in votes])):
+                    votes = votes[:len(votes) // 2]
                 if not votes:
                     return
             data = self._multicall([calls[v.id] for v in votes])
 
-            def failed(reason: str) -> None:
+            def failed(reason: str) -> None:  # reverting after the batch was sorted out: e.g. a front-run just now
                 for vote in votes:
-                    self._retry_or_fail_relayed(vote, reason)
+                    self._retry_or_fail_relayed(vote, reason, attempt=len(votes) == 1)
 
             tx = self._sign(session, self.relayer, self.contracts.governor.address, data, "vote", None, None,
                             on_revert=failed)
@@ -162,12 +184,17 @@ class GovernanceRelaying:
         return self.contracts.governor.encode_abi("multicall", args=[[bytes.fromhex(c[2:]) for c in calls]])
 
     def _would_revert(self, data: str) -> str | None:
-        """The revert reason if sending `data` to the governor from the relayer would revert now, else None."""
+        """Why sending `data` to the governor from the relayer would fail now (a revert, or more gas than one
+        transaction may use), else None."""
         try:
-            self._call(lambda: self.w3.eth.estimate_gas({"from": self.relayer.address,
-                                                         "to": self.contracts.governor.address, "data": data}))
+            gas = self._call(lambda: self.w3.eth.estimate_gas({"from": self.relayer.address,
+                                                               "to": self.contracts.governor.address, "data": data}))
         except (ContractCustomError, ContractLogicError) as exc:
             return self._reason(exc)
+        except (Web3RPCError, ValueError) as exc:  # e.g. the node's own gas cap
+            return str(exc)[:200]
+        if gas * timing.GAS_MARGIN > timing.TX_GAS_CAP:
+            return f"needs {gas} gas, more than one transaction may use"
         return None
 
     @staticmethod
@@ -242,8 +269,11 @@ class GovernanceRelaying:
         """A governance transaction reverted (`attempt`) or was superseded: its work returns to the queue (a vote
         fails after too many reverted attempts; a delegation or proposal that would revert again fails at its next
         estimate, with the contract's reason)."""
-        for vote in session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all():
-            self._retry_or_fail_relayed(vote, reason, attempt)
+        votes = session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all()
+        for vote in votes:
+            # A batch that reverted is sorted out vote by vote before it is sent again (one front-run ballot must not
+            # cost the others their attempts); a vote that reverted alone has used an attempt.
+            self._retry_or_fail_relayed(vote, reason, attempt and len(votes) == 1)
         if tx.purpose == "delegate":
             self._retry_or_fail_relayed(session.get(Delegation, tx.subject_id), reason, attempt)
         elif tx.purpose == "propose":

@@ -59,3 +59,11 @@ ADVANCE_EVERY_S = 2.0
 # A member's key is funded with this many times the cost of its `propose` transaction: just enough (the fee cap is
 # already twice the base fee), since a member proposes rarely and the sponsor's funds should stay with the sponsor.
 MEMBER_TOP_UP_FACTOR = 1
+# Votes are refused this close to a proposal's deadline: batching, a block and a confirmation take a few seconds, and a
+# vote that misses the deadline would be accepted by the API and then fail on chain.
+VOTE_CLOSING_MARGIN_S = 30
+# A batch of votes is also bounded by its estimated gas: a ballot with a long reason carries kilobytes of calldata
+# (EIP-7623 prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event.
+VOTE_BATCH_GAS_BUDGET = 10_000_000
+VOTE_GAS_BASE = 110_000  # castVoteBySig, measured ~98k (docs/gas.md), with room
+VOTE_GAS_PER_BYTE = 60  # calldata floor, memory copies, hashing and the event's log data per byte of the call

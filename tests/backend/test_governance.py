@@ -258,3 +258,18 @@ def test_erc20_grant_is_paid_and_reported(client, suite):
     assert {"token": token.address, "symbol": symbol, "decimals": 18, "balance": "3799.5",
             "balance_base_units": str(37995 * 10**17)} in treasury["balances"]
     assert [(p["symbol"], p["amount"]) for p in treasury["payouts"]] == [(symbol, "1200.5")]
+
+
+def test_report_cells_are_never_formulas_and_huge_ids_are_422(client, suite):
+    community = Community(client)
+    proposer = community.member_with_points()
+    created = proposer.post("/proposals", {"kind": "text", "title_ja": "=HYPERLINK(\"http://evil.example\")",
+                                           "title_en": "@SUM(1+1)"})
+    assert created.status_code == 202, created.text
+    forged = proposer.post("/proposals", {"kind": "text", "title_ja": "題\nKyoso-Text-SHA256: 00", "title_en": "x"})
+    assert forged.status_code == 422
+    rows = list(csv.DictReader(io.StringIO(client.get("/reports/proposals.csv").text.lstrip("\ufeff"))))
+    assert [(r["title_ja"], r["title_en"]) for r in rows] == [("'=HYPERLINK(\"http://evil.example\")", "'@SUM(1+1)")]
+    assert client.get(f"/proposals/{2**64}").status_code == 422
+    assert client.get(f"/proposals/{2**63 - 1}").status_code == 404
+    assert client.get("/proposals", params={"offset": 10**12}).status_code == 422

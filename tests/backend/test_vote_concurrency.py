@@ -52,7 +52,10 @@ def test_fifty_concurrent_votes_are_each_counted_once(client, suite):
         wait_for(lambda: all(m.get(f"/claims/{c.json()['id']}").json()["status"] == "confirmed"
                              for m, c in zip(members, claims)), timeout=120, interval=1.0, what="badges confirmed")
         proposal = active_proposal(client, members[0])
-        responses = list(pool.map(lambda m: m.post(f"/proposals/{proposal['id']}/votes", {"support": FOR}), members))
+        # long reasons (1,000 characters, ~3 KB each): the relayer must split the batch by gas, not only by count
+        reason = "ひがし茶屋街の清掃に賛成します。" * 62 + "以上"
+        responses = list(pool.map(lambda m: m.post(f"/proposals/{proposal['id']}/votes",
+                                                   {"support": FOR, "reason": reason}), members))
     assert [r.status_code for r in responses] == [202] * MEMBERS
 
     path = f"/proposals/{proposal['id']}"
@@ -68,7 +71,8 @@ def test_fifty_concurrent_votes_are_each_counted_once(client, suite):
         txs = session.scalars(select(OutboundTx).where(OutboundTx.sender == RELAYER_ADDRESS)
                               .order_by(OutboundTx.nonce)).all()
     vote_txs = [t for t in txs if t.purpose == "vote"]
-    assert 1 <= len(vote_txs) < MEMBERS  # batched
+    assert 2 <= len(vote_txs) < MEMBERS  # batched, and split by gas
+    assert all(t.gas_used < 16_777_216 for t in vote_txs)
     assert all(t.status == TxStatus.mined for t in txs)
     nonces = [t.nonce for t in txs]
     assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # contiguous, none skipped
@@ -138,3 +142,18 @@ def test_relayer_confirms_a_ballot_front_run_after_it_was_accepted(settings, sui
         logs = vote_cast_logs(suite, pid)
         assert sorted(e["args"]["voter"] for e in logs) == sorted([voter, proposer.me()["wallet_address"]])
         assert [int(v) for v in suite.governor.proposalVotes(pid)] == [0, 20, 0]
+
+
+def test_wallet_signature_with_v_0_or_1_counts_and_a_malleable_one_is_refused(client, suite):
+    from tests.helpers.eip712 import malleable
+
+    proposer, member, proposal, path = wallet_member_and_active_proposal(client)
+    signature = bytes.fromhex(member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())[2:])
+    high_s = malleable(signature)
+    refused = member.post(f"{path}/votes", {"support": FOR, "signature": "0x" + high_s.hex()})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_signature"
+    v_0_or_1 = signature[:64] + bytes([signature[64] - 27])  # as some hardware wallets sign
+    accepted = member.post(f"{path}/votes", {"support": FOR, "signature": "0x" + v_0_or_1.hex()})
+    assert accepted.status_code == 202, accepted.text
+    wait_for(lambda: member.get(path).json()["my_vote"]["status"] == "confirmed", what="vote confirmed")
+    assert suite.governor.hasVoted(int(proposal["proposal_id"]), member.me()["wallet_address"])

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from backend.chain.eip712 import for_wallet, recover_typed, sign_typed, typed_data
+from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, ServicesDep, SessionDep
 from backend.governance import ballots
@@ -85,10 +85,10 @@ def delegate(body: DelegationCreate, request: Request, session: SessionDep, serv
             raise HTTPException(400, {"error": "stale_delegation",
                                       "message": "The signed delegation is expired or already used: sign a new one. / "
                                                  "署名の有効期限が切れています。もう一度署名してください。"})
-        expiry, signature = body.expiry, bytes.fromhex(body.signature[2:])
+        expiry, signature = body.expiry, normalized_signature(bytes.fromhex(body.signature[2:]))
         primary, types, message = ballots.delegation(body.delegatee, nonce, expiry)
         try:
-            signer = recover_typed(ballots.domain_of(points), primary, types, message, signature)
+            signer = recover_typed(ballots.domain_of(points), primary, types, message, signature) if signature else None
         except Exception:  # noqa: BLE001 - malformed signature bytes
             signer = None
         if signer != user.wallet_address:
@@ -96,6 +96,9 @@ def delegate(body: DelegationCreate, request: Request, session: SessionDep, serv
                                       "message": f"The signature is not {user.wallet_address}'s delegation to "
                                                  f"{body.delegatee} on this chain's points contract. / "
                                                  "署名が一致しません。"})
+    # a delegation that failed without using its nonce (expired, refused) must not block the next one
+    session.execute(delete(Delegation).where(Delegation.delegator == user.wallet_address, Delegation.nonce == nonce,
+                                             Delegation.status == RelayStatus.failed))
     row = Delegation(user_id=user.id, delegator=user.wallet_address, delegatee=body.delegatee, nonce=nonce,
                      expiry=expiry, signature=signature)
     session.add(row)

@@ -17,14 +17,21 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import for_wallet, recover_typed, sign_typed, typed_data
+from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
-from backend.deps import CurrentUser, OptionalUser, ServicesDep, SessionDep
+from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep
 from backend.governance import actions as proposal_actions
 from backend.governance import ballots
 from backend.governance.state import proposal_state, quorum_points
 from backend.governance.text import canonical_text, description, text_sha256
-from backend.governance.treasury import NotAToken, balance_of, to_base_units, to_whole_units, token_info
+from backend.governance.treasury import (
+    NotAToken,
+    balance_of,
+    shown_token_info,
+    to_base_units,
+    to_whole_units,
+    token_info,
+)
 from backend.models import (
     ExportStatus,
     IndexerCursor,
@@ -36,6 +43,7 @@ from backend.models import (
     WalletExport,
     WalletKind,
 )
+from backend.relayer.timing import VOTE_CLOSING_MARGIN_S
 from backend.schemas import (
     GovernancePublic,
     GrantPublic,
@@ -78,7 +86,7 @@ def vote_public(vote: Vote) -> VotePublic:
 def grant_public(w3, proposal: Proposal) -> GrantPublic | None:
     if proposal.kind != ProposalKind.grant:
         return None
-    symbol, decimals = token_info(w3, proposal.grant_token)
+    symbol, decimals = shown_token_info(w3, proposal.grant_token)
     amount = int(proposal.grant_amount)
     return GrantPublic(recipient=proposal.grant_recipient, token=proposal.grant_token, symbol=symbol,
                        amount=to_whole_units(amount, decimals), amount_base_units=str(amount))
@@ -94,7 +102,7 @@ def proposal_public(session: Session, w3, contracts, proposal: Proposal, now: in
         state=proposal_state(proposal, now), title_ja=proposal.title_ja, title_en=proposal.title_en,
         body_ja=proposal.body_ja, body_en=proposal.body_en, proposer_address=proposal.proposer_address,
         text_sha256=proposal.text_sha256, grant=grant_public(w3, proposal), parameter=proposal.parameter_name,
-        parameter_value=proposal.parameter_value, voting_starts_at=_at(proposal.snapshot),
+        parameter_value=proposal.parameter_value, voting_starts_at=_at(proposal.snapshot + 1) if proposal.snapshot is not None else None,
         voting_ends_at=_at(proposal.deadline),
         votes=VoteTally(for_=proposal.votes_for, against=proposal.votes_against, abstain=proposal.votes_abstain),
         points=VoteTally(for_=proposal.points_for, against=proposal.points_against, abstain=proposal.points_abstain),
@@ -151,7 +159,7 @@ def governance(services: ServicesDep, user: OptionalUser) -> GovernancePublic:
 @router.get("/proposals", response_model=list[ProposalPublic])
 def list_proposals(request: Request, session: SessionDep, services: ServicesDep,
                    state: str | None = Query(default=None, max_length=20, description="only proposals in this state"),
-                   limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0)):
+                   limit: int = Query(default=50, ge=1, le=200), offset: Page = 0):
     """Newest first, with their tallies and quorum progress as the indexer saw them on chain."""
     now = chain_now(session)
     rows = session.scalars(select(Proposal).order_by(Proposal.id.desc())).all() if state else session.scalars(
@@ -164,7 +172,7 @@ def list_proposals(request: Request, session: SessionDep, services: ServicesDep,
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalPublic)
-def read_proposal(proposal_id: int, request: Request, session: SessionDep, services: ServicesDep,
+def read_proposal(proposal_id: DbId, request: Request, session: SessionDep, services: ServicesDep,
                   user: OptionalUser):
     """One proposal; for a logged-in member also their vote and their voting power at the snapshot."""
     return proposal_public(session, request.app.state.web3, services.contracts, get_proposal(session, proposal_id),
@@ -172,7 +180,7 @@ def read_proposal(proposal_id: int, request: Request, session: SessionDep, servi
 
 
 @router.get("/proposals/{proposal_id}/text")
-def proposal_text(proposal_id: int, session: SessionDep) -> dict:
+def proposal_text(proposal_id: DbId, session: SessionDep) -> dict:
     """The official text: SHA-256 of `canonical` (UTF-8) is the hash in the on-chain `description`."""
     proposal = get_proposal(session, proposal_id)
     return {"canonical": canonical_text(proposal.title_ja, proposal.title_en, proposal.body_ja, proposal.body_en)
@@ -181,8 +189,8 @@ def proposal_text(proposal_id: int, session: SessionDep) -> dict:
 
 
 @router.get("/proposals/{proposal_id}/votes", response_model=list[VotePublic])
-def list_votes(proposal_id: int, session: SessionDep, limit: int = Query(default=500, ge=1, le=5000),
-               offset: int = Query(default=0, ge=0)):
+def list_votes(proposal_id: DbId, session: SessionDep, limit: int = Query(default=500, ge=1, le=5000),
+               offset: Page = 0):
     """Every vote on the proposal: voter address, choice, weight, reason and transaction."""
     get_proposal(session, proposal_id)
     rows = session.scalars(select(Vote).where(Vote.proposal_id == proposal_id).order_by(Vote.id)
@@ -249,8 +257,12 @@ def create_proposal(body: ProposalCreate, request: Request, session: SessionDep,
                                                             keccak(text=text)).call()
     duplicate = _error(409, "duplicate_proposal", "You already made this exact proposal.",
                        "同じ内容の提案がすでにあります。")
-    if (session.scalar(select(Proposal.id).where(Proposal.proposal_id == str(proposal_id))) is not None
-            or contracts.governor.functions.proposalSnapshot(proposal_id).call()):
+    earlier = session.scalar(select(Proposal).where(Proposal.proposal_id == str(proposal_id)))
+    if earlier is not None and earlier.status == RelayStatus.failed:
+        session.delete(earlier)  # it never reached the chain: the same proposal may be made again
+        session.flush()
+        earlier = None
+    if earlier is not None or contracts.governor.functions.proposalSnapshot(proposal_id).call():
         raise duplicate
     proposal = Proposal(
         proposal_id=str(proposal_id), proposer_user_id=user.id, proposer_address=user.wallet_address,
@@ -277,7 +289,7 @@ def _ballot_for(governor, proposal: Proposal, voter: str, support: int, reason: 
 
 
 @router.get("/proposals/{proposal_id}/ballot")
-def ballot_to_sign(proposal_id: int, session: SessionDep, services: ServicesDep, user: CurrentUser,
+def ballot_to_sign(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser,
                    support: int = Query(ge=0, le=2, description="0 against, 1 for, 2 abstain"),
                    reason: str = Query(default="", max_length=1000)) -> dict:
     """The EIP-712 ballot for the caller's wallet to sign (eth_signTypedData_v4); send the signature with
@@ -310,13 +322,13 @@ def _same_ballot(vote: Vote, body: VoteCreate, signature: bytes | None) -> bool:
     return vote.support == body.support and vote.reason == body.reason
 
 
-def _already_voted(vote: Vote) -> HTTPException:
+def _already_voted(vote: Vote | None) -> HTTPException:
     return _error(409, "already_voted", "You have already voted on this proposal; a vote cannot be changed.",
-                  "この提案には投票済みです（投票は変更できません）。", vote_id=vote.id)
+                  "この提案には投票済みです（投票は変更できません）。", vote_id=vote.id if vote else None)
 
 
 @router.post("/proposals/{proposal_id}/votes", response_model=VotePublic, status_code=status.HTTP_202_ACCEPTED)
-def cast_vote(proposal_id: int, body: VoteCreate, request: Request, session: SessionDep, services: ServicesDep,
+def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: SessionDep, services: ServicesDep,
               user: CurrentUser):
     """Votes: answered at once with `accepted`; the relayer sends the ballot (gasless) and the vote turns
     `confirmed`. Sending the same ballot again returns the same vote."""
@@ -331,7 +343,12 @@ def cast_vote(proposal_id: int, body: VoteCreate, request: Request, session: Ses
     if not custodial and body.signature is None:
         raise _error(400, "signature_required", "Sign the ballot from GET /api/proposals/{id}/ballot in your wallet "
                      "and send the signature.", "ウォレットで投票に署名してください。")
-    given = bytes.fromhex(body.signature[2:]) if body.signature else None
+    given = None
+    if body.signature is not None:
+        given = normalized_signature(bytes.fromhex(body.signature[2:]))
+        if given is None:
+            raise _error(400, "invalid_signature", "The signature is malformed (v must be 27/28 or 0/1; s in the lower "
+                         "half of the curve order, as Ethereum requires).", "署名の形式が正しくありません。")
 
     existing = session.scalar(select(Vote).where(Vote.proposal_id == proposal.id, Vote.voter == voter))
     if existing is not None and existing.status == RelayStatus.failed:
@@ -348,13 +365,21 @@ def cast_vote(proposal_id: int, body: VoteCreate, request: Request, session: Ses
         raise _already_voted(existing)
 
     pid = int(proposal.proposal_id)
+    if proposal.snapshot is None:
+        proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
+        proposal.deadline = governor.functions.proposalDeadline(pid).call()
     state = governor.functions.state(pid).call()
     if state == PENDING:
-        raise _error(409, "voting_not_started", f"Voting opens at {_at(proposal.snapshot).isoformat()}.",
-                     "投票はまだ始まっていません。", voting_starts_at=_at(proposal.snapshot).isoformat())
+        opens = _at(proposal.snapshot + 1).isoformat()
+        raise _error(409, "voting_not_started", f"Voting opens at {opens}.", "投票はまだ始まっていません。",
+                     voting_starts_at=opens)
     if state != ACTIVE:
         raise _error(409, "voting_closed", f"Voting on this proposal is over ({ballots.PROPOSAL_STATES[state]}).",
                      "この提案の投票は終了しました。", state=ballots.PROPOSAL_STATES[state])
+    latest = governor.w3.eth.get_block("latest")["timestamp"]
+    if proposal.deadline - latest < VOTE_CLOSING_MARGIN_S:
+        raise _error(409, "voting_closing", f"Voting closes in less than {VOTE_CLOSING_MARGIN_S} s: too late to be sure "
+                     "the vote reaches the chain in time.", "投票締切の直前のため、受け付けられません。")
     power = points.functions.getPastVotes(voter, proposal.snapshot).call()
     if governor.functions.hasVoted(pid, voter).call():
         if given is None or not _used_on_chain(governor, proposal, voter, body, given):
@@ -408,7 +433,7 @@ def _store_vote(session: Session, proposal: Proposal, user: User, body: VoteCrea
 # ---------------------------------------------------------------------------------------------------- enacting
 
 
-def _request_advance(session: Session, services, proposal_id: int, wanted: int) -> dict:
+def _request_advance(session: Session, services, proposal_id: DbId, wanted: int) -> dict:
     proposal = get_proposal(session, proposal_id)
     if proposal.status != RelayStatus.confirmed:
         raise _error(409, "proposal_not_on_chain", "This proposal is not on chain yet.", "この提案はまだ登録中です。")
@@ -430,12 +455,12 @@ def _request_advance(session: Session, services, proposal_id: int, wanted: int) 
 
 
 @router.post("/proposals/{proposal_id}/queue", status_code=status.HTTP_202_ACCEPTED)
-def queue_proposal(proposal_id: int, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
+def queue_proposal(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
     """Queues a succeeded proposal in the timelock (the relayer sends it; anyone may ask)."""
     return _request_advance(session, services, proposal_id, SUCCEEDED)
 
 
 @router.post("/proposals/{proposal_id}/execute", status_code=status.HTTP_202_ACCEPTED)
-def execute_proposal(proposal_id: int, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
+def execute_proposal(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
     """Executes a queued proposal once the timelock delay has passed (the relayer sends it; anyone may ask)."""
     return _request_advance(session, services, proposal_id, QUEUED)

@@ -10,12 +10,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from backend.api.routes.proposals import chain_now, grant_public
 from backend.deps import ServicesDep, SessionDep, SettingsDep
 from backend.governance.state import proposal_state
-from backend.governance.treasury import balance_of, to_whole_units, token_info
+from backend.governance.treasury import balance_of, shown_token_info, to_whole_units
 from backend.models import Proposal, ProposalKind, Vote
 from backend.schemas import PayoutPublic, TokenBalancePublic, TreasuryPublic
 
@@ -24,9 +24,15 @@ router = APIRouter(tags=["treasury"])
 SUPPORT_NAMES = {0: "against", 1: "for", 2: "abstain"}
 
 
+def _executed_grants(session) -> list[Proposal]:
+    """Grants paid: executed through the governor (its event), or directly in the timelock (the relayer saw the state)."""
+    return session.scalars(select(Proposal).where(
+        Proposal.kind == ProposalKind.grant,
+        or_(Proposal.executed_tx.is_not(None), Proposal.closed_state == "executed")).order_by(Proposal.id)).all()
+
+
 def _payouts(session, w3) -> list[PayoutPublic]:
-    rows = session.scalars(select(Proposal).where(Proposal.kind == ProposalKind.grant,
-                                                  Proposal.executed_tx.is_not(None)).order_by(Proposal.id)).all()
+    rows = _executed_grants(session)
     payouts = []
     for proposal in rows:
         grant = grant_public(w3, proposal)
@@ -43,24 +49,36 @@ def treasury(request: Request, session: SessionDep, settings: SettingsDep, servi
     w3, holder = request.app.state.web3, services.contracts.timelock.address
     tokens: list[str | None] = [None]
     configured = [w3.to_checksum_address(t.strip()) for t in settings.treasury_tokens.split(",") if t.strip()]
-    granted = session.scalars(select(Proposal.grant_token).where(Proposal.grant_token.is_not(None)).distinct()).all()
+    # configured tokens and those the treasury actually paid out: a token named only in a proposal could be anyone's
+    granted = [p.grant_token for p in _executed_grants(session) if p.grant_token is not None]
     for token in [*configured, *granted]:
         if token not in tokens:
             tokens.append(token)
     balances = []
     for token in tokens:
-        symbol, decimals = token_info(w3, token)
-        amount = balance_of(w3, token, holder)
+        symbol, decimals = shown_token_info(w3, token)
+        try:
+            amount = balance_of(w3, token, holder)
+        except Exception:  # noqa: BLE001 - a token contract that stopped answering is left out, not a 500
+            continue
         balances.append(TokenBalancePublic(token=token, symbol=symbol, decimals=decimals,
                                            balance=to_whole_units(amount, decimals), balance_base_units=str(amount)))
     return TreasuryPublic(address=holder, balances=balances, payouts=_payouts(session, w3))
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is kept as text: titles and reasons come
+    from members."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _csv(name: str, header: list[str], rows: list[list]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(v) for v in row] for row in rows)
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="kyoso-{name}.csv"'})
 
@@ -75,7 +93,7 @@ def report(table: Literal["proposals", "votes", "payouts"], request: Request, se
         return _csv(table, ["proposal", "title_ja", "title_en", "recipient", "asset", "token", "amount",
                             "amount_base_units", "executed_at", "tx_hash"],
                     [[p.proposal_id, p.title_ja, p.title_en, p.recipient, p.symbol, p.token or "", p.amount,
-                      p.amount_base_units, p.executed_at.isoformat() if p.executed_at else "", p.executed_tx]
+                      p.amount_base_units, p.executed_at.isoformat() if p.executed_at else "", p.executed_tx or ""]
                      for p in _payouts(session, w3)])
     proposals = session.scalars(select(Proposal).order_by(Proposal.id)).all()
     if table == "proposals":
