@@ -28,13 +28,14 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither networks lock lock-slither clean bench-gas
+.PHONY: help setup run test slither networks lock lock-slither clean bench-gas deploy
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
 	@echo "make test   run Slither and every test (TESTS=path/to/test_file.py to run one file)"
 	@echo "make slither  static analysis of contracts/ (fails on any finding not triaged in docs/slither.md)"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
+	@echo "make deploy NETWORK=kyoso-sepolia [DRY_RUN=1] [FRESH=1]  deploy to a testnet (docs/deploy.md)"
 	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
@@ -86,6 +87,11 @@ slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 
 test: setup slither
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
+
+# Deploys the suite to a network of tools/networks.yaml and writes deployments/<chain-id>.json (docs/deploy.md).
+deploy: setup
+	@test -n "$(NETWORK)" || { echo "usage: make deploy NETWORK=<kyoso-sepolia|kyoso-base-sepolia|kyoso-polygon-amoy|kyoso-soneium-minato> [DRY_RUN=1] [FRESH=1]"; exit 2; }
+	@$(PY) tools/brownie_run.py scripts/deploy.py --network $(NETWORK) -- $(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(FRESH)),--fresh)
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
 bench-gas: setup

@@ -64,6 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # A clear message instead of a traceback for the most common start-up mistake.
             raise SystemExit(f"Kyoso cannot start, the configuration is invalid:\n{exc}") from None
 
+    if settings.environment == "production" and settings.chain_id is not None:
+        # Outside development a backend without its contracts is a configuration error: one clear line at start,
+        # instead of a service that answers 503 to everything (development reports it on /api/health instead).
+        try:
+            load_deployment(settings.deployments_dir, settings.chain_id)
+        except RegistryError as exc:
+            raise SystemExit(f"Kyoso cannot start: {exc}") from None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)

@@ -1,25 +1,32 @@
-"""Seeds a demo community into a running local Kyoso (what `make run` does after the API is up), through the API.
+"""Seeds a demo community into a running Kyoso backend, on any network, through its API (what `make run` does after
+the API is up, and what a developer runs once against a backend on a testnet).
 
-Kanazawa-style organizations and events, one demo organizer account, a few claim links to try, and a demo member
-with a proposal to vote on (the treasury is funded from Anvil's dev account 9). Idempotent: if
-the demo organizer can log in already, nothing is created again. Development only: the demo password is public.
+Kanazawa-style organizations and events, a demo organizer, a few claim links to try, and a demo member with a
+proposal to vote on. Idempotent: if the demo organizer exists already, nothing is created again.
+On the local chain (31337) the demo password is the public one below and the treasury is funded from Anvil's last
+unlocked account; on any other chain the password comes from KYOSO_DEMO_PASSWORD or is generated and printed once,
+and the treasury is left as it is (the demo proposal is then a decision, not a grant).
 
-    python tools/seed_demo.py http://127.0.0.1:8000 http://127.0.0.1:8545     (API, local chain)
+    python scripts/seed.py http://127.0.0.1:8000 http://127.0.0.1:8545     (the API; the local chain's RPC URL)
+    python scripts/seed.py https://kyoso.example.org                        (a backend on a testnet)
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
 
-DEMO_ORGANIZER = {"email": "organizer@demo.kyoso.example", "password": "kyoso-demo-2026"}
-DEMO_MEMBER = {"email": "member@demo.kyoso.example", "password": "kyoso-demo-2026"}
-# Anvil's dev account 9 (mnemonic "test test ... junk"), unlocked on the local chain: it funds the demo treasury.
-ANVIL_ACCOUNT_9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
-TREASURY_ETH = 5
+LOCAL_CHAIN_ID = 31337
+LOCAL_DEMO_PASSWORD = "kyoso-demo-2026"  # public: the local chain only
+ORGANIZER_EMAIL = "organizer@demo.kyoso.example"
+MEMBER_EMAIL = "member@demo.kyoso.example"
+TREASURY_ETH = 5  # funded on the local chain only
+GRANT_ETH = 0.5
 JST = timezone(timedelta(hours=9))
 
 ORGANIZATIONS = [
@@ -46,22 +53,33 @@ def _wait(what: str, predicate, timeout: float = 60) -> None:
         time.sleep(0.3)
 
 
-def seed_governance(client: httpx.Client, organizer: dict, event_id: int, rpc_url: str) -> dict:
-    """A demo member with a badge (10 points, the proposal threshold), a treasury of 5 ETH on the local chain, and the
-    member's proposal to fund the Higashi Chaya clean-up kit."""
-    token = client.post("/auth/signup", json={**DEMO_MEMBER, "display_name": "デモ会員"}).json()["access_token"]
+def _rpc(url: str, method: str, params: list):
+    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    response.raise_for_status()
+    return response.json()["result"]
+
+
+def seed_governance(client: httpx.Client, organizer: dict, event_id: int, password: str, rpc_url: str | None) -> dict:
+    """A demo member with a badge (10 points, the proposal threshold) and the member's proposal to fund the Higashi
+    Chaya clean-up kit: a grant when the treasury can pay it (on the local chain it is funded with 5 ETH first)."""
+    token = client.post("/auth/signup", json={"email": MEMBER_EMAIL, "password": password,
+                                              "display_name": "デモ会員"}).json()["access_token"]
     member = {"Authorization": f"Bearer {token}"}
     (link,) = client.post(f"/events/{event_id}/codes", json={"count": 1}, headers=organizer).json()["claim_urls"]
     claim = client.post(f"/events/{event_id}/claims", json={"method": "code", "secret": link.split("#c=")[1]},
                         headers=member).json()
     _wait("the demo member's badge", lambda: client.get(f"/claims/{claim['id']}", headers=member)
           .json()["status"] == "confirmed")
-    timelock = client.get("/governance").json()["timelock"]
-    httpx.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [
-        {"from": ANVIL_ACCOUNT_9, "to": timelock, "value": hex(TREASURY_ETH * 10**18)}]}).raise_for_status()
+    if rpc_url is not None:  # the local chain: Anvil's accounts are unlocked
+        timelock = client.get("/governance").json()["timelock"]
+        _rpc(rpc_url, "eth_sendTransaction", [{"from": _rpc(rpc_url, "eth_accounts", [])[-1], "to": timelock,
+                                                "value": hex(TREASURY_ETH * 10**18)}])
+    eth = next(b for b in client.get("/treasury").json()["balances"] if b["token"] is None)
     recipient = client.get("/me/organizations", headers=organizer).json()[0]["issuer_address"]  # the city's wallet
+    action = ({"kind": "grant", "recipient": recipient, "amount": str(GRANT_ETH)}
+              if float(eth["balance"]) >= GRANT_ETH else {"kind": "text"})
     response = client.post("/proposals", headers=member, json={
-        "kind": "grant", "recipient": recipient, "amount": "0.5",
+        **action,
         "title_ja": "ひがし茶屋街クリーンアップの道具一式に 0.5 ETH を助成",
         "title_en": "Fund the Higashi Chaya clean-up kit — 0.5 ETH",
         "body_ja": "毎月のひがし茶屋街クリーンアップで使うトング・ごみ袋・ビブスを、市民ボランティア用に購入します。"
@@ -73,13 +91,19 @@ def seed_governance(client: httpx.Client, organizer: dict, event_id: int, rpc_ur
     return response.json()
 
 
-def seed(base: str, rpc_url: str) -> None:
-    client = httpx.Client(base_url=f"{base}/api", timeout=30)
-    login = client.post("/auth/login", json=DEMO_ORGANIZER)
-    if login.status_code == 200:
-        print(f"Demo community already there (log in as {DEMO_ORGANIZER['email']} / {DEMO_ORGANIZER['password']}).")
+def seed(base: str, rpc_url: str | None) -> None:
+    client = httpx.Client(base_url=f"{base.rstrip('/')}/api", timeout=30)
+    chain_id = client.get("/health").json().get("chain_id")
+    local = chain_id == LOCAL_CHAIN_ID
+    password = LOCAL_DEMO_PASSWORD if local else os.environ.get("KYOSO_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    signup = client.post("/auth/signup", json={"email": ORGANIZER_EMAIL, "password": password,
+                                               "display_name": "デモ運営者"})
+    if signup.status_code == 409:  # e-mail taken: seeded before
+        print(f"Demo community already there (log in as {ORGANIZER_EMAIL}"
+              f"{' / ' + password if local else ''}).")
         return
-    token = client.post("/auth/signup", json={**DEMO_ORGANIZER, "display_name": "デモ運営者"}).json()["access_token"]
+    signup.raise_for_status()
+    token = signup.json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     org_ids = [client.post("/organizations", json={"name_ja": ja, "name_en": en}, headers=headers).json()["id"]
                for ja, en in ORGANIZATIONS]
@@ -101,11 +125,11 @@ def seed(base: str, rpc_url: str) -> None:
     while client.get(f"/events/{event_ids[0]}").json()["token_id"] is None and time.monotonic() < deadline:
         time.sleep(0.3)
     links = client.post(f"/events/{event_ids[0]}/codes", json={"count": 3}, headers=headers).json()["claim_urls"]
-    proposal = seed_governance(client, headers, event_ids[0], rpc_url)
-    print(f"Demo community seeded: {len(org_ids)} organizations, {len(event_ids)} events.")
-    print(f"  organizer login: {DEMO_ORGANIZER['email']} / {DEMO_ORGANIZER['password']}")
-    print(f"  member login:    {DEMO_MEMBER['email']} / {DEMO_MEMBER['password']} (10 points; proposal "
-          f"「{proposal['title_ja']}」 opens for voting a minute after start-up)")
+    proposal = seed_governance(client, headers, event_ids[0], password, rpc_url if local else None)
+    print(f"Demo community seeded: {len(org_ids)} organizations, {len(event_ids)} events (chain {chain_id}).")
+    print(f"  organizer login: {ORGANIZER_EMAIL} / {password}")
+    print(f"  member login:    {MEMBER_EMAIL} / {password} (10 points; proposal 「{proposal['title_ja']}」, "
+          f"voting from {proposal['voting_starts_at'] or 'shortly'})")
     print("  claim links for 「鼓門まわり クリーンアップ」 (single use):")
     for link in links:
         print(f"    {link}")
@@ -113,4 +137,4 @@ def seed(base: str, rpc_url: str) -> None:
 
 if __name__ == "__main__":
     seed(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000",
-         sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8545")
+         sys.argv[2] if len(sys.argv) > 2 else None)

@@ -12,7 +12,8 @@ GAS_BUFFER = 1.25
 REVERTING_TX_GAS_LIMIT = 13_000_000  # brownie multiplies it by GAS_BUFFER: 16.25M, under the cap
 
 
-def apply_gas_policy() -> None:
+def apply_gas_policy(live: bool = False) -> None:
+    """On a live network a transaction that fails estimation is never sent (it would only burn fees)."""
     from brownie import network
     from brownie._config import CONFIG
 
@@ -21,4 +22,4 @@ def apply_gas_policy() -> None:
     network.gas_limit("auto")
     settings = CONFIG.active_network["settings"]
     settings["gas_buffer"] = GAS_BUFFER
-    settings["reverting_tx_gas_limit"] = REVERTING_TX_GAS_LIMIT
+    settings["reverting_tx_gas_limit"] = False if live else REVERTING_TX_GAS_LIMIT

@@ -5,7 +5,7 @@
 2. scripts/deploy.py on brownie's kyoso-dev network, attached to that Anvil (tools/brownie_run.py; deploys
    only what is missing);
 3. the API (uvicorn) on 127.0.0.1:8000 with SQLite in .kyoso/kyoso.db;
-4. a demo community (tools/seed_demo.py, through the API; KYOSO_SEED=0 skips it).
+4. a demo community (scripts/seed.py, through the API; KYOSO_SEED=0 skips it).
 
 Every child gets PR_SET_PDEATHSIG, so even a killed supervisor leaves no orphan Anvil on the port.
 Ports and the data folder can be moved with KYOSO_CHAIN_PORT, KYOSO_API_PORT and KYOSO_DATA_DIR.
@@ -176,7 +176,7 @@ def main() -> int:
     wait_until("The API", api, api_healthy, None)
     base = f"http://127.0.0.1:{api_port}"
     if os.environ.get("KYOSO_SEED", "1") != "0":
-        seeded = start("seed", [sys.executable, "tools/seed_demo.py", base, f"http://127.0.0.1:{chain_port}"])
+        seeded = start("seed", [sys.executable, "scripts/seed.py", base, f"http://127.0.0.1:{chain_port}"])
         if seeded.wait() != 0:
             raise StackError("Seeding the demo community failed (see the output above)")
     print(

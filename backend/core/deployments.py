@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+REQUIRED_CONTRACTS = ("ParticipationBadges", "ParticipationPoints", "KyosoGovernor", "KyosoTimelock")
+
+
 class RegistryError(RuntimeError):
     """The registry for a chain is missing or unreadable."""
 
@@ -30,7 +33,7 @@ def load_deployment(directory: Path, chain_id: int) -> Deployment:
     if not path.exists():
         raise RegistryError(
             f"No deployment registry for chain {chain_id} at {path}; "
-            f"deploy first: brownie run scripts/deploy.py --network <network>"
+            "deploy first: make deploy NETWORK=<network> (docs/deploy.md)"
         )
     try:
         raw = json.loads(path.read_text())
@@ -39,4 +42,8 @@ def load_deployment(directory: Path, chain_id: int) -> Deployment:
         raise RegistryError(f"Deployment registry {path} is not valid: {exc}") from exc
     if raw.get("chain_id") != chain_id:
         raise RegistryError(f"Deployment registry {path} is for chain {raw.get('chain_id')}, not {chain_id}")
+    missing = [name for name in REQUIRED_CONTRACTS if name not in contracts]
+    if missing:
+        raise RegistryError(f"Deployment registry {path} has no entry for {', '.join(missing)}: deploy the whole "
+                            f"suite again (make deploy NETWORK=<network> FRESH=1)")
     return Deployment(chain_id=chain_id, contracts=contracts, raw=raw)

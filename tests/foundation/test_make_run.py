@@ -55,7 +55,7 @@ def test_health_reports_anvil_chain_and_ctrl_c_leaves_nothing_listening(project_
         }
         assert f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/docs" in stack.output
         assert "Launching 'anvil" not in stack.output, "the deploy step started a second chain"
-        assert "Demo community seeded: 3 organizations, 5 events." in stack.output
+        assert "Demo community seeded: 3 organizations, 5 events (chain 31337)." in stack.output
         events = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/api/events")
         assert "鼓門まわり クリーンアップ" in [e["title_ja"] for e in events]
         proposals = get_json(f"http://127.0.0.1:{stack_env['KYOSO_API_PORT']}/api/proposals")
