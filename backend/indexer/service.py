@@ -37,7 +37,7 @@ class Indexer(BackgroundLoop):
         self.contracts = contracts
         self.confirmations = max(1, confirmations)
         badges, points, governor = contracts.badges, contracts.points, contracts.governor
-        self.quadratic = ballots.is_quadratic(governor)
+        self._quadratic: bool | None = None  # asked of the governor on first use, inside the loop's error handling
         self._decoders = {}
         for contract, names in ((badges, ("TransferSingle", "TransferBatch")),
                                 (points, ("Transfer", "DelegateVotesChanged")),
@@ -117,7 +117,9 @@ class Indexer(BackgroundLoop):
     def _points_behind(self, args, block: int) -> int:
         """The points behind a vote (what the quorum counts): its weight, or in quadratic mode the voter's power at
         the proposal's snapshot, of which the weight is the square root."""
-        if not self.quadratic:
+        if self._quadratic is None:
+            self._quadratic = ballots.is_quadratic(self.contracts.governor)
+        if not self._quadratic:
             return args["weight"]
         snapshot = self.contracts.governor.functions.proposalSnapshot(args["proposalId"]).call(block_identifier=block)
         return self.contracts.points.functions.getPastVotes(args["voter"], snapshot).call(block_identifier=block)
