@@ -23,6 +23,8 @@ NODE_STAMP := node_modules/.kyoso-installed
 # PATH: its solc-select dependency ships a `solc` command that py-solc-x would otherwise pick up.
 SLITHER_VENV := .venv-slither
 SLITHER_STAMP := $(SLITHER_VENV)/.kyoso-lock.txt
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -85,8 +87,14 @@ run: setup
 slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 	@$(PY) tools/slither_check.py $(SLITHER_VENV)/bin/slither $(SOLC_ADAPTER)
 
-test: setup slither
+test: setup slither $(CHROMIUM)
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a browser download) and need Japanese fonts to render pages.
+$(CHROMIUM):
+	@echo "Installing Debian's Chromium and Japanese fonts for the browser tests"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk
 
 # Deploys the suite to a network of tools/networks.yaml and writes deployments/<chain-id>.json (docs/deploy.md).
 deploy: setup

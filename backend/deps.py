@@ -43,7 +43,26 @@ def get_services(request: Request):
     return services
 
 
+# The web app's session: the same access token, in an HttpOnly cookie (backend/web/session.py).
+SESSION_COOKIE = "kyoso_session"
+# A state-changing request authenticated by that cookie must carry this header. Other sites cannot add a custom
+# header to a cross-site request without a CORS preflight, which the API never grants: this (with SameSite=Lax)
+# is the CSRF defence for the web app's fetch calls.
+CSRF_HEADER = "x-kyoso-request"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _token_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None:
+        return credentials.credentials
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and (request.method in SAFE_METHODS or request.headers.get(CSRF_HEADER) == "1"):
+        return cookie
+    return None
+
+
 def get_current_user(
+    request: Request,
     session: Annotated[Session, Depends(get_db)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -51,9 +70,10 @@ def get_current_user(
         401, {"error": "not_authenticated", "message": "Log in first. / ログインしてください。"},
         headers={"WWW-Authenticate": "Bearer"},
     )
-    if credentials is None:
+    raw = _token_of(request, credentials)
+    if raw is None:
         raise unauthorized
-    token = session.get(AccessToken, secret_hash(credentials.credentials))
+    token = session.get(AccessToken, secret_hash(raw))
     if token is None or token.expires_at < datetime.now(timezone.utc):
         raise unauthorized
     user = session.get(User, token.user_id)
@@ -63,15 +83,14 @@ def get_current_user(
 
 
 def get_optional_user(
+    request: Request,
     session: Annotated[Session, Depends(get_db)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     """The logged-in member for pages anyone may read, which show a little more to members (their own vote). An
     expired or unknown token reads the page as anyone would, instead of refusing it."""
-    if credentials is None:
-        return None
     try:
-        return get_current_user(session, credentials)
+        return get_current_user(request, session, credentials)
     except HTTPException:
         return None
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from eth_account import Account
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from backend.api.errors import install_error_handlers
@@ -22,6 +23,7 @@ from backend.core.deployments import RegistryError, load_deployment
 from backend.core.keys import KeyVault
 from backend.indexer.service import Indexer
 from backend.relayer.service import Relayer
+from backend.web import routes as web
 
 log = logging.getLogger("kyoso")
 
@@ -121,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # badge metadata stays at the root because its URLs are baked into the contract.
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(metadata.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.include_router(web.router)
     return app
 
 

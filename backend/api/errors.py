@@ -17,9 +17,20 @@ def _code_for(status: int) -> str:
         return "error"
 
 
+def _is_page(request: Request) -> bool:
+    """A person's browser asking for a page (not the JSON API, badge metadata, or the web app's own fetch calls)."""
+    path = request.url.path
+    return (not path.startswith(("/api/", "/metadata/", "/static/")) and "text/html" in request.headers.get("accept", "")
+            and request.headers.get("x-kyoso-request") != "1")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException):
+        if _is_page(request):
+            from backend.web.routes import error_page  # the web app's own page for people, in their language
+
+            return error_page(request, exc)
         if isinstance(exc.detail, dict) and "error" in exc.detail:
             body = exc.detail
         else:

@@ -1,0 +1,250 @@
+// Kyoso web app: a little script on server-rendered pages. Every call goes to the JSON API with the session cookie
+// and the X-Kyoso-Request header (the API's CSRF rule for cookie sessions). Messages from the API come as
+// "English / 日本語"; the page shows the half in its own language.
+"use strict";
+
+const LANG = document.documentElement.lang === "en" ? "en" : "ja";
+
+function localize(message) {
+  if (typeof message !== "string") return "";
+  const parts = message.split(" / ");
+  return parts.length === 2 ? parts[LANG === "ja" ? 1 : 0] : message;
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { "X-Kyoso-Request": "1", "Accept": "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  let data = null;
+  if (response.status !== 204) {
+    try { data = await response.json(); } catch (_) { data = null; }
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function showError(form, result, fallback) {
+  const box = form.querySelector(".form-error");
+  if (!box) return;
+  const detail = result && result.data && (result.data.message || (result.data.detail && result.data.detail.message));
+  box.textContent = localize(detail) || fallback || "Error";
+  box.hidden = false;
+  box.focus?.();
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------- session forms
+document.querySelectorAll("form[data-session-form]").forEach((form) => {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
+        headers: { "X-Kyoso-Request": "1", "Accept": "application/json" },
+      });
+      if (response.ok) {
+        if (document.getElementById("claim")) {
+          sessionStorage.setItem("kyoso-claim-after-login", "1");
+          location.reload();  // the fragment (the claim code) stays
+        } else {
+          location.assign(form.querySelector("[name=next]")?.value || "/me");
+        }
+        return;
+      }
+      let data = null;
+      try { data = await response.json(); } catch (_) { /* not JSON */ }
+      showError(form, { data }, document.body.dataset.errorText);
+    } finally {
+      button.disabled = false;
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------- API forms
+function formJson(form) {
+  const body = {};
+  for (const element of form.elements) {
+    if (!element.name || element.closest("[hidden]")) continue;
+    if (element.type === "radio" && !element.checked) continue;
+    if (element.value === "") continue;
+    body[element.name] = element.type === "number" ? Number(element.value) : element.value;
+  }
+  if (form.hasAttribute("data-event-form")) {
+    // a date and time typed in Kanazawa: Japan time; badges can be claimed from an hour before until a day after
+    const iso = (local) => new Date(`${local}:00+09:00`);
+    const starts = iso(body.starts_at), ends = iso(body.ends_at);
+    body.starts_at = starts.toISOString();
+    body.ends_at = ends.toISOString();
+    body.claim_start = new Date(starts.getTime() - 3600e3).toISOString();
+    body.claim_end = new Date(ends.getTime() + 86400e3).toISOString();
+  }
+  return body;
+}
+
+document.querySelectorAll("form[data-api-form]").forEach((form) => {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    const method = form.dataset.method || "POST";
+    const result = await api(method, form.dataset.action, method === "DELETE" ? undefined : formJson(form));
+    button.disabled = false;
+    if (!result.ok) return showError(form, result);
+    if (form.dataset.go && result.data && result.data.id !== undefined) {
+      location.assign(form.dataset.go.replace("{id}", result.data.id));
+    } else {
+      location.reload();
+    }
+  });
+});
+
+const kindSelect = document.getElementById("p-kind");
+if (kindSelect) {
+  const sync = () => document.querySelectorAll("[data-when-kind]").forEach((box) => {
+    box.hidden = box.dataset.whenKind !== kindSelect.value;
+  });
+  kindSelect.addEventListener("change", sync);
+  sync();
+}
+
+// ---------------------------------------------------------------------------------------------- claim page
+const claimBox = document.getElementById("claim");
+if (claimBox) {
+  const status = document.getElementById("claim-status");
+  const params = new URLSearchParams(location.hash.slice(1));
+  const secret = params.get("c") || params.get("k");
+  const method = params.get("c") ? "code" : "kiosk";
+  const say = (key, reason) => {
+    status.textContent = claimBox.dataset[key].replace("{reason}", reason || "");
+    status.classList.toggle("ok", key === "textConfirmed");
+  };
+  const follow = async (claimId) => {
+    for (let i = 0; i < 600; i += 1) {
+      const result = await api("GET", `/api/claims/${claimId}`);
+      if (result.ok) {
+        const state = result.data.status;
+        if (state === "confirmed") {
+          say("textConfirmed");
+          document.getElementById("claim-done").hidden = false;
+          return;
+        }
+        if (state === "failed") return say("textFailed", result.data.failure);
+        say(state === "submitted" ? "textSubmitted" : "textAccepted");
+      }
+      await sleep(1000);
+    }
+  };
+  const claim = async () => {
+    const button = document.getElementById("claim-button");
+    if (button) button.disabled = true;
+    const result = await api("POST", `/api/events/${claimBox.dataset.eventId}/claims`, { method, secret });
+    if (result.ok) {
+      say("textAccepted");
+      return follow(result.data.id);
+    }
+    if (result.status === 409 && result.data && result.data.claim_id) return follow(result.data.claim_id);
+    if (button) button.disabled = false;
+    status.textContent = localize(result.data && result.data.message) || claimBox.dataset.textError;
+  };
+  if (!secret) {
+    status.textContent = claimBox.dataset.textNoCode;
+    document.getElementById("claim-button")?.setAttribute("disabled", "");
+  } else {
+    document.getElementById("claim-button")?.addEventListener("click", claim);
+    if (document.getElementById("claim-button") && sessionStorage.getItem("kyoso-claim-after-login")) {
+      sessionStorage.removeItem("kyoso-claim-after-login");
+      claim();  // the attendee signed up to claim: no second tap needed
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- proposal page
+const proposalBox = document.getElementById("proposal");
+if (proposalBox) {
+  const id = proposalBox.dataset.proposalId;
+  const statusLine = document.getElementById("vote-status");
+  const refresh = async () => {
+    const result = await api("GET", `/api/proposals/${id}`);
+    if (!result.ok) return null;
+    const votes = result.data.votes;
+    for (const [key, value] of [["vote_for", votes.for], ["vote_against", votes.against], ["vote_abstain", votes.abstain]]) {
+      const cell = proposalBox.querySelector(`[data-tally="${key}"]`);
+      if (cell) cell.textContent = value.toLocaleString(LANG === "ja" ? "ja-JP" : "en-US");
+    }
+    return result.data;
+  };
+  if (proposalBox.dataset.state === "active" || proposalBox.dataset.state === "pending") {
+    setInterval(refresh, 5000);
+  }
+  const form = document.getElementById("vote-form");
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    const support = Number(new FormData(form).get("support"));
+    const reason = form.querySelector("[name=reason]").value;
+    const body = { support, reason };
+    button.disabled = true;
+    if (proposalBox.dataset.wallet === "own") {
+      if (!window.ethereum) {
+        button.disabled = false;
+        return showError(form, null, proposalBox.dataset.textWalletMissing);
+      }
+      const ballot = await api("GET", `/api/proposals/${id}/ballot?support=${support}&reason=${encodeURIComponent(reason)}`);
+      const [account] = await window.ethereum.request({ method: "eth_requestAccounts" });
+      body.signature = await window.ethereum.request({
+        method: "eth_signTypedData_v4", params: [account, JSON.stringify(ballot.data)],
+      });
+    }
+    const result = await api("POST", `/api/proposals/${id}/votes`, body);
+    if (!result.ok) {
+      button.disabled = false;
+      return showError(form, result, proposalBox.dataset.textError);
+    }
+    form.hidden = true;
+    statusLine.textContent = document.querySelector("#claim") ? "" : (LANG === "ja" ? "投票を受け付けました。記録しています…" : "Vote received. Recording it…");
+    for (let i = 0; i < 120; i += 1) {
+      const data = await refresh();
+      if (data && data.my_vote && data.my_vote.status === "confirmed") {
+        location.reload();
+        return;
+      }
+      await sleep(1000);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- organizer pages
+const live = document.getElementById("live");
+if (live) {
+  setInterval(async () => {
+    const result = await api("GET", `/console/events/${live.dataset.eventId}/live`);
+    if (!result.ok) return;
+    live.querySelector("[data-testid=claim-count]").textContent = result.data.label;
+    const peak = Math.max(1, ...result.data.buckets.map((b) => b.count));
+    live.querySelectorAll("tbody tr").forEach((row, i) => {
+      const bucket = result.data.buckets[i];
+      if (!bucket) return;
+      row.querySelector("th").textContent = bucket.label;
+      row.querySelector(".bar > span").style.width = `${(100 * bucket.count) / peak}%`;
+      row.querySelector(".num").textContent = bucket.count;
+    });
+  }, 5000);
+}
+
+const kiosk = document.getElementById("kiosk");
+if (kiosk) {
+  const show = async () => {
+    const response = await fetch(`/console/events/${kiosk.dataset.eventId}/kiosk.svg`, { credentials: "same-origin" });
+    if (!response.ok) return setTimeout(show, 5000);
+    document.getElementById("kiosk-qr").innerHTML = await response.text();
+    document.getElementById("kiosk-code").textContent = response.headers.get("X-Kiosk-Code");
+    const validFor = Number(response.headers.get("X-Valid-For") || 5);
+    setTimeout(show, Math.max(1, validFor) * 1000 + 200);
+  };
+  show();
+}

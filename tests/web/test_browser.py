@@ -1,0 +1,224 @@
+"""The web app in a real browser (Debian's Chromium, driven by Playwright) against the stack `make run` serves, on
+test ports: an attendee claims on a phone, a member votes, an organizer makes an event and prints its QR codes, the
+language switch, and an accessibility check (axe-core) of the main pages. Screenshots of the main pages in both
+languages go to test-artifacts/screenshots/ (ignored by git)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from backend.web.i18n import TEXTS
+from tests.helpers.processes import Captured, free_port
+
+pytestmark = pytest.mark.stack
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+LAPTOP = {"viewport": {"width": 1280, "height": 900}}
+DEMO_PASSWORD = "kyoso-demo-2026"
+JST = timezone(timedelta(hours=9))
+JA, EN = TEXTS["ja"], TEXTS["en"]
+
+
+@pytest.fixture(scope="module")
+def stack(project_root, tmp_path_factory):
+    chain_port, api_port = free_port(), free_port()
+    env = {"KYOSO_CHAIN_PORT": str(chain_port), "KYOSO_API_PORT": str(api_port),
+           "KYOSO_DATA_DIR": str(tmp_path_factory.mktemp("stack"))}
+    process = Captured(["make", "--no-print-directory", "run"], cwd=project_root, env=env)
+    try:
+        process.wait_for_output("Kyoso is running", 180)
+        yield SimpleNamespace(base=f"http://127.0.0.1:{api_port}", chain=f"http://127.0.0.1:{chain_port}",
+                              process=process)
+        process.ctrl_c()
+    finally:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(project_root) -> Path:
+    folder = project_root / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def rpc(url: str, method: str, params: list):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["result"]
+
+
+def log_in(page, base: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#li-email", email)
+    page.fill("#li-password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{base}/me")
+
+
+def sign_up_and_claim(browser, url: str, screenshot: Path | None = None) -> None:
+    """An attendee on a phone opens a claim link, signs up inline, and sees the badge confirmed."""
+    context = browser.new_context(**PHONE, locale="ja-JP")
+    page = context.new_page()
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(JA["claim_title"])
+    page.fill("#su-email", f"attendee-{time.time_ns()}@example.jp")
+    page.fill("#su-password", "kanazawa-2026")
+    page.click("form[action='/signup'] button[type=submit]")
+    expect(page.get_by_test_id("claim-status")).to_have_text(JA["status_confirmed"], timeout=60_000)
+    expect(page.get_by_role("link", name=JA["see_my_badges"])).to_be_visible()
+    if screenshot:
+        page.screenshot(path=screenshot, full_page=True)
+    page.get_by_role("link", name=JA["see_my_badges"]).click()
+    expect(page.get_by_test_id("badge-gallery").locator("img")).to_have_count(1)
+    context.close()
+
+
+def test_attendee_on_a_phone_claims_from_a_qr_link(stack, browser, shots):
+    links = re.findall(r"http://127\.0\.0\.1:\d+/claim/\d+#c=[A-Za-z0-9_-]+", stack.process.output)
+    assert len(links) == 3, stack.process.output
+    sign_up_and_claim(browser, links[0], shots / "claim-ja-phone.png")
+
+
+def test_member_votes_and_sees_the_tally_change(stack, browser, shots):
+    rpc(stack.chain, "evm_increaseTime", [61])  # the seeded proposal opens for voting a minute after start-up
+    rpc(stack.chain, "evm_mine", [])
+    context = browser.new_context(**PHONE, locale="ja-JP")
+    page = context.new_page()
+    log_in(page, stack.base, "member@demo.kyoso.example")
+    page.goto(f"{stack.base}/proposals")
+    page.get_by_role("link", name=re.compile("ひがし茶屋街クリーンアップ")).click()
+    deadline = time.monotonic() + 30
+    while page.get_by_test_id("proposal-state").inner_text() != JA["state_active"]:  # the indexer's next block
+        assert time.monotonic() < deadline, "the proposal never showed as open for voting"
+        page.wait_for_timeout(1000)
+        page.reload()
+    tally = page.get_by_test_id("tally")
+    expect(tally.locator("[data-tally=vote_for]")).to_have_text("0")
+    page.get_by_label(JA["vote_for"]).check()
+    page.fill("#vote-reason", "道具があれば参加者が増えます")
+    page.get_by_role("button", name=JA["vote_button"]).click()
+    expect(page.get_by_test_id("my-vote")).to_have_text(JA["your_vote"].format(choice=JA["vote_for"]), timeout=60_000)
+    expect(tally.locator("[data-tally=vote_for]")).to_have_text("10")
+    expect(page.get_by_test_id("voter-count")).to_have_text("1")
+    page.screenshot(path=shots / "proposal-ja-phone.png", full_page=True)
+    context.close()
+
+
+def test_organizer_creates_an_event_and_its_qr_sheet_works(stack, browser, shots, tmp_path):
+    import zxingcpp
+    from PIL import Image
+
+    context = browser.new_context(**LAPTOP, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    log_in(page, stack.base, "organizer@demo.kyoso.example")
+    page.goto(f"{stack.base}/console")
+    page.locator("details").first.locator("summary").click()
+    form = page.locator("form[data-event-form]").first
+    now = datetime.now(JST)
+    form.get_by_label(EN["event_title_ja"]).fill("21世紀美術館 まちあるきワークショップ")
+    form.get_by_label(EN["event_title_en"]).fill("21st Century Museum town-walk workshop")
+    form.get_by_label(EN["venue"]).fill("金沢21世紀美術館")
+    form.get_by_label(EN["starts_at"]).fill((now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(EN["ends_at"]).fill((now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name=EN["create"]).click()
+    page.wait_for_url(re.compile(r"/console/events/\d+$"))
+    event_id = int(page.url.rsplit("/", 1)[1])
+    deadline = time.monotonic() + 60
+    while EN["on_chain"] not in page.locator("main .meta").first.inner_text():
+        assert time.monotonic() < deadline, "the event never reached the chain"
+        page.wait_for_timeout(1000)
+        page.reload()
+    page.fill("#sheet-count", "2")
+    with page.expect_download() as download:
+        page.get_by_test_id("download-sheet").click()
+    sheet = tmp_path / "sheet.png"
+    download.value.save_as(sheet)
+    page.screenshot(path=shots / "console-en-laptop.png", full_page=True)
+    context.close()
+
+    urls = sorted(result.text for result in zxingcpp.read_barcodes(Image.open(sheet)))
+    assert len(urls) == 2 and all(re.fullmatch(rf"{stack.base}/claim/{event_id}#c=[A-Za-z0-9_-]+", u) for u in urls)
+    sign_up_and_claim(browser, urls[0])
+
+
+VISIBLE_TEXT_NODES = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const element = walker.currentNode.parentElement;
+    if (text && element && element.getClientRects().length && getComputedStyle(element).visibility !== "hidden") {
+      out.push(text);
+    }
+  }
+  return out;
+}"""
+
+
+def visible_texts(page) -> set[str]:
+    """Every piece of text a person sees on the page, one text node each."""
+    return set(page.evaluate(VISIBLE_TEXT_NODES))
+
+
+@pytest.mark.parametrize("path", ["/", "/proposals", "/treasury", "/login"])
+def test_the_language_switch_changes_every_visible_string(stack, browser, path):
+    context = browser.new_context(**PHONE, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{stack.base}{path}")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    japanese = visible_texts(page) & set(JA.values())  # the interface's strings, not data such as venues
+    assert len(japanese) >= 5
+    page.get_by_test_id("language-switch").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    english = visible_texts(page)
+    assert not japanese & english, japanese & english  # no Japanese interface string is left
+    for text in japanese:  # and each was replaced by its English counterpart
+        assert any(EN[key] in english for key, value in JA.items() if value == text), text
+    page.goto(f"{stack.base}/")  # remembered
+    assert page.locator("html").get_attribute("lang") == "en"
+    context.close()
+
+
+MAIN_PAGES = ["/", "/events/1", "/claim/1", "/proposals", "/proposals/1", "/treasury", "/login", "/me", "/console",
+              "/console/events/1"]
+
+
+def test_main_pages_pass_the_accessibility_check_in_both_languages(stack, browser, shots, project_root):
+    axe = (project_root / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    problems = {}
+    for lang in ("ja", "en"):
+        context = browser.new_context(**PHONE, locale="ja-JP" if lang == "ja" else "en-US")
+        page = context.new_page()
+        log_in(page, stack.base, "organizer@demo.kyoso.example")
+        for path in MAIN_PAGES:
+            page.goto(f"{stack.base}{path}?lang={lang}")
+            page.add_script_tag(content=axe)
+            result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                       if v["impact"] in ("serious", "critical")]
+            if serious:
+                problems[f"{lang}{path}"] = serious
+            name = path.strip("/").replace("/", "-") or "home"
+            page.screenshot(path=shots / f"{name}-{lang}.png", full_page=True)
+        context.close()
+    assert not problems, problems
