@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from siwe import SiweMessage
+from web3 import Web3
 
 from backend.core.config import Settings
 from backend.core.security import TOKEN_BYTES, hash_password, new_secret, secret_hash, verify_password
@@ -67,6 +68,22 @@ def siwe_nonce(session: SessionDep) -> dict:
     session.add(SiweNonce(nonce=nonce, expires_at=utcnow() + SIWE_NONCE_TTL))
     session.commit()
     return {"nonce": nonce, "expires_in_s": int(SIWE_NONCE_TTL.total_seconds())}
+
+
+@router.get("/siwe/message")
+def siwe_message(request: Request, session: SessionDep, settings: SettingsDep,
+                 address: str = Query(pattern=r"^0x[0-9a-fA-F]{40}$")) -> dict:
+    """A ready Sign-In with Ethereum message for `address` (checksummed, fresh nonce, this site and chain), for a
+    wallet to sign with personal_sign: browsers need no Keccak of their own to build it."""
+    nonce = siwe_nonce(session)["nonce"]
+    domain = settings.public_base_url.split("//", 1)[-1].split("/", 1)[0]
+    message = SiweMessage(
+        domain=domain, address=Web3.to_checksum_address(address), uri=settings.public_base_url, version="1",
+        chain_id=request.app.state.chain_id, nonce=nonce,
+        issued_at=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        statement="Kyoso: link this wallet to my account",
+    )
+    return {"message": message.prepare_message()}
 
 
 def verify_siwe(session: Session, settings: Settings, chain_id: int, message: str, signature: str) -> str:

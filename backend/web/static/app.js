@@ -248,3 +248,29 @@ if (kiosk) {
   };
   show();
 }
+
+// ---------------------------------------------------------------------------------------------- wallet link (optional)
+const walletBox = document.getElementById("wallet-link");
+if (walletBox) {
+  const status = document.getElementById("wallet-status");
+  const form = document.getElementById("wallet-export-form");
+  if (!window.ethereum) {
+    status.textContent = walletBox.dataset.textMissing;
+    if (form) form.hidden = true;
+  }
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+    const prepared = await api("GET", `/api/auth/siwe/message?address=${address}`);
+    const signature = await window.ethereum.request({ method: "personal_sign", params: [prepared.data.message, address] });
+    const result = await api("POST", "/api/me/wallet/export",
+      { password: form.querySelector("[name=password]").value, message: prepared.data.message, signature });
+    status.textContent = result.ok ? result.data.status : localize(result.data && result.data.message);
+    while (result.ok) {
+      await sleep(2000);
+      const state = await api("GET", "/api/me/wallet/export");
+      status.textContent = state.data.status;
+      if (state.data.status === "done" || state.data.status === "failed") break;
+    }
+  });
+}
