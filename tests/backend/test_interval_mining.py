@@ -77,9 +77,15 @@ def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp
                            == "pending" and p, timeout=60, what="proposal on chain")
         governor = client.app.state.services.contracts.governor
         assert governor.functions.proposalProposer(int(onchain["proposal_id"])).call() == addresses[0]
+
+        def settled_propose():  # the indexer may see the proposal a tick before the relayer settles its transaction
+            with client.app.state.session_factory() as session:
+                tx = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "propose")).one()
+                return tx if tx.status.value != "broadcast" else None
+
+        propose = wait_for(settled_propose, timeout=30, what="propose transaction settled")
         with client.app.state.session_factory() as session:
             member_fundings = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "fund_member")).all()
-            propose = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "propose")).one()
         assert len(member_fundings) == 1 and propose.sender == addresses[0] and propose.status.value == "mined"
         funded = w3.eth.get_transaction(member_fundings[0].tx_hash)["value"]
         assert 0 < funded <= propose.gas_limit * 2 * w3.eth.get_block(propose.block_number)["baseFeePerGas"] * 2
