@@ -21,6 +21,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.db import make_engine, migrate, session_factory
 from backend.core.deployments import RegistryError, load_deployment
 from backend.core.keys import KeyVault
+from backend.core.lease import Lease
 from backend.indexer.service import Indexer
 from backend.relayer.service import Relayer
 from backend.web import routes as web
@@ -51,10 +52,10 @@ def start_services(app: FastAPI, settings: Settings) -> None:
                           Account.from_key(settings.relayer_private_key.get_secret_value()),
                           confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
                           chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
-        relayer.start()
+        relayer.start(Lease(state.session_factory, "relayer"))
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
-        indexer.start()
+        indexer.start(Lease(state.session_factory, "indexer"))
     state.services = SimpleNamespace(contracts=contracts, relayer=relayer, indexer=indexer)
 
 

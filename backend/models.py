@@ -214,6 +214,10 @@ class OutboundTx(Base):
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     broadcasts: Mapped[int] = mapped_column(Integer, default=0)
+    # Hashes of earlier versions of this transaction (same nonce, lower fees) that a fee bump replaced: any of them
+    # may still be the one that is mined.
+    replaced_hashes: Mapped[list] = mapped_column(JSON, default=list)
+    fee_bumped_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -285,6 +289,17 @@ class IndexerCursor(Base):
     # Timestamp of the last indexed block: the chain's "now" for everything derived from indexed data (proposal
     # states), so a page never shows a state the indexed tallies do not yet support.
     block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ServiceLease(Base):
+    """Which process runs a background service (relayer, indexer) while several share the database
+    (backend/core/lease.py)."""
+
+    __tablename__ = "service_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]
 
 
 class BadgeHolding(Base):

@@ -41,6 +41,10 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes starting at once on one database: one migrates, the others wait for it (the lock
+            # ends with the transaction).
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('kyoso-migrations'))"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

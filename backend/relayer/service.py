@@ -12,7 +12,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions import TypedTransaction
 from eth_utils import keccak
+from hexbytes import HexBytes
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -102,6 +104,9 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         else:
             log.exception("relayer step failed", exc_info=exc)
 
+    def on_lease_taken(self) -> None:
+        self._reconciled = False  # another process may have left transactions in flight
+
     def tick(self) -> None:
         if not self._reconciled:
             self.reconcile()
@@ -111,6 +116,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         for step in (self._register_organizations, self._grant_issuers, self._create_events, self._issue_batches,
                      self._migrate_wallets, self._submit_proposals, self._relay_votes, self._relay_delegations,
                      self._advance_proposals, self._broadcast_signed, self._follow_broadcast):
+            if not self.leading():  # a step can take a while: never start one after the lease was lost
+                return
             try:
                 step()
             except NodeError:
@@ -129,7 +136,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             for tx in live:
                 if tx.sender not in counts:
                     counts[tx.sender] = self._call(lambda s=tx.sender: self.w3.eth.get_transaction_count(s, "latest"))
-                if tx.nonce < counts[tx.sender] and self._receipt(tx.tx_hash) is None:
+                if tx.nonce < counts[tx.sender] and self._receipt_of(tx) is None:
                     self._supersede(session, tx, "its nonce was used by another transaction")
         log.info("relayer reconciled %d stored transactions", len(live))
 
@@ -254,9 +261,12 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             try:
                 with self.sessions.begin() as session:
                     tx = session.get(OutboundTx, tx_id)
-                    receipt = self._receipt(tx.tx_hash)
+                    receipt = self._receipt_of(tx)
                     if receipt is None:
-                        if utcnow() - _aware(tx.updated_at) > timedelta(seconds=timing.REBROADCAST_AFTER_S):
+                        now = utcnow()
+                        if now - _aware(tx.fee_bumped_at or tx.created_at) > timedelta(seconds=timing.REPLACE_AFTER_S):
+                            self._bump_fees(session, tx)
+                        elif now - _aware(tx.updated_at) > timedelta(seconds=timing.REBROADCAST_AFTER_S):
                             self._send(session, tx)
                         continue
                     if head - receipt["blockNumber"] + 1 >= self.confirmations:
@@ -266,7 +276,54 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             except Exception:  # noqa: BLE001 - logged, retried next tick
                 log.exception("settling transaction %s failed", tx_id)
 
+    def _bump_fees(self, session: Session, tx: OutboundTx) -> None:
+        """Replaces a stuck transaction: the same call with the same nonce, signed again with both fees raised by at
+        least FEE_BUMP and the fee cap above twice the current base fee. Stored before it is sent, like any other."""
+        fields = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        tip = max(_bumped(fields["maxPriorityFeePerGas"]), self.priority_fee_wei)
+        max_fee = max(_bumped(fields["maxFeePerGas"]), 2 * base_fee + tip)
+        account = self._signer_of(session, tx.sender)
+        if account.address != self.relayer.address and not self._funded(
+                session, account.address, fields["gas"] * max_fee + fields["value"], *self._funding_of(session, tx)):
+            return  # the higher fees need a top-up first; it is on its way
+        signed = account.sign_transaction({
+            "chainId": fields["chainId"], "nonce": tx.nonce, "to": fields["to"], "data": fields["data"],
+            "value": fields["value"], "gas": fields["gas"], "type": 2,
+            "maxPriorityFeePerGas": tip, "maxFeePerGas": max_fee,
+        })
+        tx.replaced_hashes = [*tx.replaced_hashes, tx.tx_hash]
+        tx.tx_hash = "0x" + signed.hash.hex().removeprefix("0x")
+        tx.raw = bytes(signed.raw_transaction)
+        tx.fee_bumped_at = utcnow()
+        session.flush()  # stored before it is sent: a crash now re-sends the replacement
+        log.warning("tx nonce %d of %s stuck: replaced by %s (fee cap %d, tip %d)", tx.nonce, tx.sender, tx.tx_hash,
+                    max_fee, tip)
+        self._send(session, tx)
+
+    @staticmethod
+    def _funding_of(session: Session, tx: OutboundTx) -> tuple[str, int | None, int]:
+        """How the key behind `tx` is topped up (as `_sign` would): an organization's, or a member's."""
+        if tx.organization_id is not None:
+            return "fund", tx.organization_id, timing.TOP_UP_FACTOR
+        user_id = session.scalar(select(CustodialKey.user_id).where(CustodialKey.address == tx.sender))
+        return "fund_member", user_id, timing.MEMBER_TOP_UP_FACTOR
+
+    def _signer_of(self, session: Session, address: str) -> LocalAccount:
+        """The key behind a stored transaction: the relayer's, an organization's issuer key, or a member's."""
+        account = self._accounts.get(address)
+        if account is not None:
+            return account
+        org = session.scalar(select(Organization).where(Organization.issuer_address == address))
+        if org is not None:
+            return self._account_of(org)
+        custodial = session.scalar(select(CustodialKey).where(CustodialKey.address == address))
+        if custodial is None:
+            raise LookupError(f"no key for {address}")
+        return self.vault.open(SealedKey(custodial.address, custodial.sealed))
+
     def _settle(self, session: Session, tx: OutboundTx, receipt) -> None:
+        tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")  # the version that was mined
         tx.gas_used = receipt["gasUsed"]
         tx.block_number = receipt["blockNumber"]
         if tx.organization_id is not None:
@@ -381,7 +438,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             if "already known" in message or "known transaction" in message:
                 pass  # the node has it: that is what we wanted
             elif "nonce too low" in message:
-                if self._receipt(tx.tx_hash) is None:
+                if self._receipt_of(tx) is None:
                     self._supersede(session, tx, "its nonce was used by another transaction")
                     return
             else:
@@ -446,6 +503,14 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             self._accounts[org.issuer_address] = account
         return account
 
+    def _receipt_of(self, tx: OutboundTx):
+        """The receipt of whichever version of `tx` was mined (fee bumps make several), or None."""
+        for tx_hash in (tx.tx_hash, *reversed(tx.replaced_hashes or [])):
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+        return None
+
     def _receipt(self, tx_hash: str):
         try:
             return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
@@ -468,6 +533,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "ConnectTimeout"):
                 raise NodeError(str(exc)) from exc
             raise
+
+
+def _bumped(fee: int) -> int:
+    return fee + max(int(fee * timing.FEE_BUMP), 1)
 
 
 def _ts(value: datetime) -> int:

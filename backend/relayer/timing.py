@@ -3,7 +3,8 @@
 Outbound transaction (one relayer key = one writer, its nonces in order):
 
     signed ──broadcast──▶ broadcast ──receipt status 1──▶ mined
-      │                      │  └─receipt status 0──▶ reverted
+      │                      │  ├─receipt status 0──▶ reverted
+      │                      │  └─no receipt after REPLACE_AFTER_S──▶ broadcast (same nonce, higher fees)
       └──────────────────────┴─nonce used by another tx──▶ superseded
 
 A transaction is *signed* and stored (nonce reserved, raw bytes and hash in the database) in the same database
@@ -39,6 +40,21 @@ BATCH_WINDOW_S = 0.5
 MAX_BATCH = 100
 # A broadcast transaction without a receipt after this long is sent again (the node may have dropped it).
 REBROADCAST_AFTER_S = 15.0
+# A transaction still without a receipt this long after it was signed (or last bumped) is stuck: usually the base fee
+# rose above its fee cap, or the network is busy. It is signed again with the same nonce and higher fees (whichever
+# version is mined settles it; the earlier hashes are kept). Longer than REBROADCAST_AFTER_S: a plain re-send of a
+# dropped transaction comes first, and a bump costs the sponsor money.
+REPLACE_AFTER_S = 45.0
+# Each bump raises both the tip and the fee cap by at least this fraction: nodes accept a replacement only when both
+# rise by 10% or more (geth's and Anvil's price-bump rule); 12.5% leaves room for rounding.
+FEE_BUMP = 0.125
+# Several backend processes may share one database (PostgreSQL): exactly one of them runs the relayer and one the
+# indexer, by a lease row (backend/core/lease.py). The holder renews it every LEASE_RENEW_EVERY_S; if it dies, the
+# lease runs out after LEASE_TTL_S and another process takes over, checking every LEASE_RETRY_S. A few seconds
+# without a relayer only delays confirmations; claims are still accepted by every process.
+LEASE_TTL_S = 5.0
+LEASE_RENEW_EVERY_S = 1.0
+LEASE_RETRY_S = 1.0
 # Gas estimate margin: Anvil's estimates were seen to fall short by ~1% (storage refunds, nested calls).
 GAS_MARGIN = 1.25
 # The per-transaction cap public networks enforce (EIP-7825).

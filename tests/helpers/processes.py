@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -74,3 +75,72 @@ class Captured:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+class Anvil:
+    """An Anvil of a test's own (beside brownie's test chain), e.g. with interval mining or to stop and resume."""
+
+    def __init__(self, project_root: Path, *args: str):
+        from web3 import Web3
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [str(project_root / ".bin" / "anvil"), "--port", str(self.port), "--enable-tx-gas-limit", "--silent",
+             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.w3 = Web3(Web3.HTTPProvider(self.url))
+        deadline = time.monotonic() + 20
+        while not self.w3.is_connected():
+            if time.monotonic() > deadline:
+                raise AssertionError("anvil did not start")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # in case a test left it stopped
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class Backend:
+    """The backend as `uvicorn backend.main:app`, a real process that a test can SIGKILL and start again."""
+
+    def __init__(self, project_root: Path, env: dict, port: int, log):
+        import httpx
+
+        self.port = port
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=project_root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{port}/api"  # the JSON API
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code in (200, 503):
+                    return
+            except httpx.HTTPError:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"backend exited with {self.proc.returncode}") from None
+                time.sleep(0.2)
+        raise AssertionError("backend did not start")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+def signup(url: str) -> dict:
+    """A new member through the API; returns the Authorization header."""
+    import httpx
+
+    email = f"member-{time.time_ns()}-{os.getpid()}-{threading.get_ident()}@example.jp"
+    response = httpx.post(f"{url}/auth/signup", json={"email": email, "password": "password-123"}, timeout=30)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
