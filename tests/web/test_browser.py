@@ -192,6 +192,22 @@ def test_member_on_a_phone_shows_a_perk_and_staff_redeem_it_in_the_console(stack
     counter.get_by_role("button", name=JA["redeem_button"]).click()
     expect(counter.get_by_test_id("redeem-verdict")).to_have_text(JA["redeem_no"])
     expect(counter.get_by_test_id("redeem-detail")).to_have_text("このコードは使用済みです。")
+
+    counter.goto(f"{stack.base}/console/organizations/3/perks")  # the studio's console: its new perk from the form
+    expect(counter.get_by_test_id("activity-count")).to_have_text(re.compile("利用 1 件"))
+    counter.locator("summary", has_text=JA["new_perk"]).click()
+    form = counter.locator("form[data-action$='/perks']")
+    form.get_by_label(JA["title_ja"]).fill("ハッカソン参加者は入館無料")
+    form.get_by_label(JA["title_en"]).fill("Free entry for hackathon people")
+    form.get_by_label(JA["rule_kind"]).select_option("category")
+    form.get_by_label(JA["category"]).select_option("hackathon")
+    now = datetime.now(JST)
+    form.get_by_label(JA["valid_from"]).fill((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(JA["valid_until"]).fill((now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(JA["limit_total"]).fill("50")
+    form.get_by_role("button", name=JA["create"]).click()
+    expect(counter.get_by_test_id("org-perks")).to_contain_text("ハッカソン参加者は入館無料")
+    expect(counter.get_by_test_id("org-perks")).to_contain_text("「ハッカソン」のイベントのバッジ 1 個以上")
     staff.close()
 
     page.reload()  # the member used the perk once, its limit
