@@ -162,15 +162,20 @@ class Invitation(Base):
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class Event(Base):
-    __tablename__ = "events"
+class BilingualTexts:
+    """Title and description in Japanese and English (events and perks)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     title_ja: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
     description_ja: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class Event(BilingualTexts, Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(32))
     venue: Mapped[str] = mapped_column(String(200), default="")
     starts_at: Mapped[datetime]
@@ -436,7 +441,7 @@ class Delegation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Perk(Base):
+class Perk(BilingualTexts, Base):
     """What an organization offers holders of certain badges (10% off, free entry), redeemed at its counter. `rule`
     is an eligibility rule (schemas.RuleSpec), evaluated against badge_holdings only."""
 
@@ -444,10 +449,6 @@ class Perk(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
-    title_ja: Mapped[str] = mapped_column(String(200))
-    title_en: Mapped[str] = mapped_column(String(200))
-    description_ja: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
     limit_per_member: Mapped[int | None] = mapped_column(Integer)  # None: no limit

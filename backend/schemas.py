@@ -106,11 +106,16 @@ def _aware_datetime(value: datetime) -> datetime:
     return value
 
 
-class EventCreate(Strict):
+class BilingualTextCreate(Strict):
+    """The title and description every event, perk and mission has in Japanese and English."""
+
     title_ja: str = Field(min_length=1, max_length=200)
     title_en: str = Field(min_length=1, max_length=200)
     description_ja: str = Field(default="", max_length=5000)
     description_en: str = Field(default="", max_length=5000)
+
+
+class EventCreate(BilingualTextCreate):
     category: Category
     venue: str = Field(default="", max_length=200)
     starts_at: datetime
@@ -478,11 +483,7 @@ class _Period(Strict):
         return self
 
 
-class PerkCreate(_Period):
-    title_ja: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(min_length=1, max_length=200)
-    description_ja: str = Field(default="", max_length=5000)
-    description_en: str = Field(default="", max_length=5000)
+class PerkCreate(BilingualTextCreate, _Period):
     limit_per_member: int | None = Field(default=None, ge=1, le=10_000, description="none: no limit")
     limit_total: int | None = Field(default=None, ge=1, le=10_000_000, description="none: no limit")
     rule: RuleSpec
@@ -551,11 +552,7 @@ class RedemptionPublic(BaseModel):
     created_at: datetime
 
 
-class MissionCreate(_Period):
-    title_ja: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(min_length=1, max_length=200)
-    description_ja: str = Field(default="", max_length=5000)
-    description_en: str = Field(default="", max_length=5000)
+class MissionCreate(BilingualTextCreate, _Period):
     points: int = Field(default=0, ge=0, le=1_000_000, description="points of the mission badge")
     rule: RuleSpec
 
