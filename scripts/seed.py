@@ -91,6 +91,25 @@ def seed_governance(client: httpx.Client, organizer: dict, event_id: int, passwo
     return response.json()
 
 
+def seed_perks(client: httpx.Client, organizer: dict, org_ids: list[int], event_ids: list[int]) -> None:
+    """The gold leaf studio's perk for clean-up volunteers (the demo member qualifies), and the city's mission for
+    taking part with two organizations."""
+    now = datetime.now(JST)
+    period = {"valid_from": (now - timedelta(days=1)).isoformat(), "valid_until": (now + timedelta(days=60)).isoformat()}
+    client.post(f"/organizations/{org_ids[2]}/perks", headers=organizer, json={
+        **period, "title_ja": "クリーンアップ参加者は金箔体験10%オフ", "title_en": "10% off the gold leaf workshop for clean-up volunteers",
+        "description_ja": "鼓門まわりクリーンアップのバッジをお持ちの方は、金箔貼り体験が10%オフになります。",
+        "description_en": "Holders of the Tsuzumi Gate clean-up badge get 10% off the gold leaf workshop.",
+        "limit_per_member": 1, "rule": {"kind": "any_events", "event_ids": [event_ids[0]]},
+    }).raise_for_status()
+    client.post(f"/organizations/{org_ids[0]}/missions", headers=organizer, json={
+        **period, "title_ja": "金沢まちづくり探検家", "title_en": "Kanazawa community explorer", "points": 20,
+        "description_ja": "2つ以上の団体のイベントに参加すると、ミッションのバッジがもらえます。",
+        "description_en": "Take part in events of two organizations or more to receive the mission badge.",
+        "rule": {"kind": "any_events", "event_ids": event_ids, "min_badges": 2, "min_organizations": 2},
+    }).raise_for_status()
+
+
 def seed(base: str, rpc_url: str | None) -> None:
     client = httpx.Client(base_url=f"{base.rstrip('/')}/api", timeout=30)
     chain_id = client.get("/health").json().get("chain_id")
@@ -126,7 +145,9 @@ def seed(base: str, rpc_url: str | None) -> None:
         time.sleep(0.3)
     links = client.post(f"/events/{event_ids[0]}/codes", json={"count": 3}, headers=headers).json()["claim_urls"]
     proposal = seed_governance(client, headers, event_ids[0], password, rpc_url if local else None)
+    seed_perks(client, headers, org_ids, event_ids)
     print(f"Demo community seeded: {len(org_ids)} organizations, {len(event_ids)} events (chain {chain_id}).")
+    print("  a perk of the gold leaf studio for clean-up volunteers (the demo member can use it) and a mission")
     print(f"  organizer login: {ORGANIZER_EMAIL} / {password}")
     print(f"  member login:    {MEMBER_EMAIL} / {password} (10 points; proposal 「{proposal['title_ja']}」, "
           f"voting from {proposal['voting_starts_at'] or 'shortly'})")

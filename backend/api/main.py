@@ -7,7 +7,9 @@ from backend.api.routes import (
     events,
     health,
     me,
+    missions,
     organizations,
+    perks,
     proposals,
     treasury,
     wallet,
@@ -16,5 +18,6 @@ from backend.api.routes import (
 API_PREFIX = "/api"
 
 api_router = APIRouter()
-for module in (health, auth, me, wallet, delegation, organizations, events, claims, proposals, treasury):
+for module in (health, auth, me, wallet, delegation, organizations, events, claims, perks, missions,
+               proposals, treasury):
     api_router.include_router(module.router)

@@ -7,6 +7,7 @@ database transaction as the rows it derived, so a restart resumes exactly where 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from backend.core.background import BackgroundLoop
 from backend.governance import ballots
 from backend.governance.record import record_proposal_created, record_vote_cast
 from backend.models import BadgeHolding, IndexerCursor, PointsBalance, Proposal, utcnow
+from backend.perks import missions
 
 log = logging.getLogger("kyoso.indexer")
 
@@ -73,6 +75,12 @@ class Indexer(BackgroundLoop):
                     self._apply(session, event.process_log(entry))
             cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]
             self._fix_quorums(session, end, cursor.block_timestamp)
+            # in this transaction: a crash before the commit processes these blocks, and awards, again
+            chain_now = datetime.fromtimestamp(cursor.block_timestamp, timezone.utc)
+            received = session.scalars(select(BadgeHolding.holder).distinct().where(
+                BadgeHolding.block_number >= start, BadgeHolding.block_number <= end)).all()
+            missions.award(session, received, chain_now)
+            missions.sweep_new(session, chain_now)
             cursor.next_block = end + 1
             return True
 

@@ -14,12 +14,12 @@ from urllib.parse import urlparse
 
 import segno
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
-from backend.api.routes import auth, claims, delegation, events, me, proposals, treasury
+from backend.api.routes import auth, claims, delegation, events, me, missions, perks, proposals, treasury
 from backend.api.routes.organizations import membership_of
 from backend.core.security import secret_hash
 from backend.deps import (
@@ -31,9 +31,22 @@ from backend.deps import (
     SettingsDep,
     get_current_user,
 )
-from backend.models import AccessToken, Claim, ClaimStatus, Event, Membership, Organization, User
-from backend.schemas import CodesCreate, LoginCreate, SignupCreate
-from backend.web.i18n import LANG_COOKIE, LANGUAGES, Texts, language_of
+from backend.core.config import ROOT
+from backend.models import (
+    AccessToken,
+    Claim,
+    ClaimMethod,
+    ClaimStatus,
+    Event,
+    Membership,
+    Mission,
+    Organization,
+    Perk,
+    PerkRedemption,
+    User,
+)
+from backend.schemas import CodesCreate, LoginCreate, RuleSpec, SignupCreate
+from backend.web.i18n import JST, LANG_COOKIE, LANGUAGES, Texts, language_of
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -172,7 +185,8 @@ def my_page(request: Request, session: SessionDep, settings: SettingsDep, user: 
     history = claims.my_claims(session, settings, user)
     titles = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_({c.event_id for c in history})))}
     state = delegation.delegation_state(session, services, user)
-    return render(request, "me.html", user, wallet=wallet, history=history, events=titles, delegation=state)
+    return render(request, "me.html", user, wallet=wallet, history=history, events=titles, delegation=state,
+                  missions=missions.mission_statuses(session, user))
 
 
 @router.get("/wallet", response_class=HTMLResponse)
@@ -231,6 +245,15 @@ def console(request: Request, session: SessionDep, user: OptionalUser):
     return render(request, "console.html", user, organizations=orgs, org_events=org_events)
 
 
+def time_buckets(times, start: datetime, size: timedelta, count: int) -> list[tuple[datetime, int]]:
+    """How many of `times` fall into each of `count` buckets of `size` from `start` (the organizer's charts)."""
+    counts = [0] * count
+    for moment in times:
+        if moment >= start:
+            counts[min(count - 1, int((moment - start) / size))] += 1
+    return [(start + size * i, n) for i, n in enumerate(counts)]
+
+
 def claim_buckets(session, event_id: int, now: datetime | None = None) -> list[tuple[datetime, int]]:
     """Claims per CHART_BUCKET over the last CHART_BUCKETS buckets (the organizer's chart)."""
     now = now or datetime.now(timezone.utc)
@@ -238,10 +261,7 @@ def claim_buckets(session, event_id: int, now: datetime | None = None) -> list[t
     start = end - CHART_BUCKET * CHART_BUCKETS
     times = session.scalars(select(Claim.created_at).where(Claim.event_id == event_id,
                                                            Claim.created_at >= start)).all()
-    counts = [0] * CHART_BUCKETS
-    for moment in times:
-        counts[min(CHART_BUCKETS - 1, int((moment - start) / CHART_BUCKET))] += 1
-    return [(start + CHART_BUCKET * i, n) for i, n in enumerate(counts)]
+    return time_buckets(times, start, CHART_BUCKET, CHART_BUCKETS)
 
 
 def claim_counts(session, event_id: int) -> dict[str, int]:
@@ -255,8 +275,9 @@ def console_event(event_id: DbId, request: Request, session: SessionDep, user: O
     if user is None:
         return _login_redirect(request)
     event = _organizer_event(session, user, event_id)
+    texts = Texts(language_of(request))
     return render(request, "console_event.html", user, event=event, counts=claim_counts(session, event_id),
-                  buckets=claim_buckets(session, event_id))
+                  chart=[(texts.time(at), n) for at, n in claim_buckets(session, event_id)])
 
 
 @router.get("/console/events/{event_id}/live")
@@ -311,6 +332,146 @@ def kiosk_qr(event_id: DbId, session: SessionDep, settings: SettingsDep, user: O
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store",
                                                               "X-Kiosk-Code": current.code,
                                                               "X-Valid-For": str(current.valid_for_s)})
+
+
+# ---------------------------------------------------------------------------------------------------- perks and missions
+
+ACTIVITY_DAYS = 14  # days of redemptions and mission completions on the organizer's chart
+JSQR = ROOT / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+
+
+def describe_rule(texts: Texts, rule: dict, titles: dict[int, Event]) -> str:
+    """The eligibility rule as a sentence in the page's language."""
+    spec = RuleSpec.model_validate(rule)
+    if spec.kind == "category":
+        text = texts("rule_category", n=spec.min_badges, category=texts.category(spec.category))
+    else:
+        names = "、".join if texts.lang == "ja" else ", ".join
+        events_named = names(texts.pick(titles[i].title_ja, titles[i].title_en) for i in spec.event_ids if i in titles)
+        text = (texts("rule_all", events=events_named) if spec.kind == "all_events"
+                else texts("rule_any", n=spec.min_badges, events=events_named))
+    return text + (texts("rule_orgs", m=spec.min_organizations) if spec.min_organizations > 1 else "")
+
+
+def _rule_titles(session, *rules: dict) -> dict[int, Event]:
+    ids = {i for rule in rules for i in rule.get("event_ids", [])}
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))} if ids else {}
+
+
+def _organizations(session) -> dict[int, Organization]:
+    return {o.id: o for o in session.scalars(select(Organization)).all()}
+
+
+@router.get("/perks", response_class=HTMLResponse)
+def perks_page(request: Request, session: SessionDep, user: OptionalUser):
+    """Perks that can be used now: for a member, the ones their badges qualify for first, then those they are close
+    to (some of the badges already), then the rest."""
+    texts = Texts(language_of(request))
+    rows = perks.list_perks(session)
+    statuses = {p.id: perks.perk_status(session, p, user) for p in rows} if user else {}
+    groups = {"available": [], "close": [], "other": []}
+    for perk in rows:
+        status = statuses.get(perk.id)
+        usable = status is not None and status.progress.eligible and status.remaining != 0
+        close = status is not None and not status.progress.eligible and status.progress.badges > 0
+        groups["available" if usable else "close" if close else "other"].append(perk)
+    titles = _rule_titles(session, *(p.rule for p in rows))
+    rules = {p.id: describe_rule(texts, p.rule, titles) for p in rows}
+    return render(request, "perks.html", user, groups=groups, statuses=statuses, rules=rules,
+                  organizations=_organizations(session))
+
+
+def _pass_svg(current) -> str:
+    return segno.make(current.redeem_url, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
+
+
+@router.get("/perks/{perk_id}", response_class=HTMLResponse)
+def perk_page(perk_id: DbId, request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser):
+    """A perk; for a member who can use it, the QR code to show at the counter (renewed by the page's script before
+    its 60 s are over)."""
+    texts = Texts(language_of(request))
+    perk = perks.get_perk(session, perk_id)
+    status = current = refusal = None
+    if user is not None:
+        status = perks.perk_status(session, perk, user)
+        try:
+            current = perks.create_pass(perk_id, session, settings, user)
+        except HTTPException as exc:
+            refusal = exc.detail.get("error")
+    return render(request, "perk.html", user, perk=perk, organization=perk.organization, status=status,
+                  current=current, qr=_pass_svg(current) if current else None, refusal=refusal,
+                  rule=describe_rule(texts, perk.rule, _rule_titles(session, perk.rule)))
+
+
+@router.post("/perks/{perk_id}/pass.svg")
+def perk_pass_qr(perk_id: DbId, request: Request, session: SessionDep, settings: SettingsDep):
+    """A new pass as a QR image, for the perk page's script (the session cookie and the API's header rule)."""
+    user = get_current_user(request, session, None)
+    current = perks.create_pass(perk_id, session, settings, user)
+    return Response(_pass_svg(current), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store", "X-Short-Code": current.short_code,
+                             "X-Valid-For": str(current.valid_for_s)})
+
+
+def _organizer_of(session, user: User, organization_id: int) -> Organization:
+    membership_of(session, user, organization_id)
+    return session.get(Organization, organization_id)
+
+
+def activity(session, organization_id: int, now: datetime | None = None):
+    """Redemptions of the organization's perks and completions of its missions per day, over ACTIVITY_DAYS days
+    (Japan time), for the chart."""
+    now = (now or datetime.now(timezone.utc)).astimezone(JST)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=ACTIVITY_DAYS - 1)
+    redeemed = session.scalars(select(PerkRedemption.created_at).join(Perk, Perk.id == PerkRedemption.perk_id)
+                               .where(Perk.organization_id == organization_id)).all()
+    completed = session.scalars(select(Claim.created_at).join(Event, Event.id == Claim.event_id).where(
+        Event.organization_id == organization_id, Claim.method == ClaimMethod.mission)).all()
+    day = timedelta(days=1)
+    return (list(zip(time_buckets(redeemed, start, day, ACTIVITY_DAYS),
+                     (n for _, n in time_buckets(completed, start, day, ACTIVITY_DAYS)))),
+            len(redeemed), len(completed))
+
+
+@router.get("/console/organizations/{organization_id}/perks", response_class=HTMLResponse)
+def console_perks(organization_id: DbId, request: Request, session: SessionDep, user: OptionalUser):
+    if user is None:
+        return _login_redirect(request)
+    texts = Texts(language_of(request))
+    org = _organizer_of(session, user, organization_id)
+    org_perks = session.scalars(select(Perk).where(Perk.organization_id == org.id).order_by(Perk.id.desc())).all()
+    org_missions = session.scalars(select(Mission).where(Mission.organization_id == org.id)
+                                   .order_by(Mission.id.desc())).all()
+    used = dict(session.execute(select(PerkRedemption.perk_id, func.count()).group_by(PerkRedemption.perk_id)
+                                .where(PerkRedemption.perk_id.in_([p.id for p in org_perks]))).all())
+    done = dict(session.execute(select(Claim.event_id, func.count()).where(
+        Claim.event_id.in_([m.event_id for m in org_missions])).group_by(Claim.event_id)).all())
+    titles = _rule_titles(session, *(x.rule for x in [*org_perks, *org_missions]))
+    rules = {("perk", p.id): describe_rule(texts, p.rule, titles) for p in org_perks}
+    rules.update({("mission", m.id): describe_rule(texts, m.rule, titles) for m in org_missions})
+    days, redeemed, completed = activity(session, org.id)
+    all_events = session.scalars(select(Event).where(Event.id.not_in(select(Mission.event_id)))
+                                 .order_by(Event.starts_at.desc()).limit(300)).all()
+    return render(request, "console_perks.html", user, organization=org, perks=org_perks, missions=org_missions,
+                  used=used, done=done, rules=rules, redeemed=redeemed, completed=completed,
+                  chart_rows=[(texts.day(at), r, c) for (at, r), c in days],
+                  all_events=all_events, organizations=_organizations(session))
+
+
+@router.get("/console/redeem", response_class=HTMLResponse)
+def console_redeem(request: Request, user: OptionalUser):
+    """Staff accept a member's perk: camera scan of the QR code, or its short code typed in."""
+    if user is None:
+        return _login_redirect(request)
+    return render(request, "console_redeem.html", user)
+
+
+@router.get("/vendor/jsqr.js")
+def jsqr():
+    """QR decoding for browsers without BarcodeDetector (the npm package jsqr, from node_modules)."""
+    if not JSQR.is_file():
+        raise HTTPException(404, "jsqr is not installed (npm ci)")
+    return FileResponse(JSQR, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
 def error_page(request: Request, exc: HTTPException) -> HTMLResponse:

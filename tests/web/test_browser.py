@@ -160,6 +160,62 @@ def test_organizer_creates_an_event_and_its_qr_sheet_works(stack, browser, shots
     sign_up_and_claim(browser, urls[0])
 
 
+def test_member_on_a_phone_shows_a_perk_and_staff_redeem_it_in_the_console(stack, browser, shots):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    member = browser.new_context(**PHONE, locale="ja-JP")
+    page = member.new_page()
+    log_in(page, stack.base, "member@demo.kyoso.example")
+    page.goto(f"{stack.base}/perks")
+    page.get_by_test_id("perks-available").get_by_role("link", name=re.compile("金箔体験10%オフ")).click()
+    qr = page.get_by_test_id("pass-qr").locator("svg")
+    expect(qr).to_be_visible()
+    code = page.get_by_test_id("pass-code").inner_text()
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", code), code
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert decoded.text.startswith(f"{stack.base}/console/redeem#p=v1.")  # the staff's phone camera opens the console
+    page.screenshot(path=shots / "perk-ja-phone.png", full_page=True)
+
+    staff = browser.new_context(**PHONE, locale="ja-JP")
+    counter = staff.new_page()
+    log_in(counter, stack.base, "organizer@demo.kyoso.example")
+    counter.goto(f"{stack.base}/console/redeem")
+    counter.get_by_label(JA["redeem_code"]).fill(code.lower())
+    counter.get_by_role("button", name=JA["redeem_button"]).click()
+    expect(counter.get_by_test_id("redeem-verdict")).to_have_text(JA["redeem_yes"])
+    expect(counter.get_by_test_id("redeem-detail")).to_have_text(re.compile("金箔体験10%オフ"))
+    counter.screenshot(path=shots / "redeem-ja-phone.png", full_page=True)
+    counter.get_by_label(JA["redeem_code"]).fill(code)  # the same code again: spent
+    counter.get_by_role("button", name=JA["redeem_button"]).click()
+    expect(counter.get_by_test_id("redeem-verdict")).to_have_text(JA["redeem_no"])
+    expect(counter.get_by_test_id("redeem-detail")).to_have_text("このコードは使用済みです。")
+
+    counter.goto(f"{stack.base}/console/organizations/3/perks")  # the studio's console: its new perk from the form
+    expect(counter.get_by_test_id("activity-count")).to_have_text(re.compile("利用 1 件"))
+    counter.locator("summary", has_text=JA["new_perk"]).click()
+    form = counter.locator("form[data-action$='/perks']")
+    form.get_by_label(JA["title_ja"]).fill("ハッカソン参加者は入館無料")
+    form.get_by_label(JA["title_en"]).fill("Free entry for hackathon people")
+    form.get_by_label(JA["rule_kind"]).select_option("category")
+    form.get_by_label(JA["category"]).select_option("hackathon")
+    now = datetime.now(JST)
+    form.get_by_label(JA["valid_from"]).fill((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(JA["valid_until"]).fill((now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(JA["limit_total"]).fill("50")
+    form.get_by_role("button", name=JA["create"]).click()
+    expect(counter.get_by_test_id("org-perks")).to_contain_text("ハッカソン参加者は入館無料")
+    expect(counter.get_by_test_id("org-perks")).to_contain_text("「ハッカソン」のイベントのバッジ 1 個以上")
+    staff.close()
+
+    page.reload()  # the member used the perk once, its limit
+    expect(page.get_by_test_id("pass-qr")).to_have_count(0)
+    expect(page.get_by_test_id("perk-refusal")).to_be_visible()
+    member.close()
+
+
 VISIBLE_TEXT_NODES = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -179,7 +235,7 @@ def visible_texts(page) -> set[str]:
     return set(page.evaluate(VISIBLE_TEXT_NODES))
 
 
-@pytest.mark.parametrize("path", ["/", "/proposals", "/treasury", "/login"])
+@pytest.mark.parametrize("path", ["/", "/proposals", "/treasury", "/login", "/perks", "/perks/1"])
 def test_the_language_switch_changes_every_visible_string(stack, browser, path):
     context = browser.new_context(**PHONE, locale="ja-JP")
     page = context.new_page()
@@ -200,7 +256,7 @@ def test_the_language_switch_changes_every_visible_string(stack, browser, path):
 
 
 MAIN_PAGES = ["/", "/events/1", "/claim/1", "/proposals", "/proposals/1", "/treasury", "/login", "/me", "/console",
-              "/console/events/1"]
+              "/console/events/1", "/perks", "/perks/1", "/console/organizations/1/perks", "/console/redeem"]
 
 
 def test_main_pages_pass_the_accessibility_check_in_both_languages(stack, browser, shots, project_root):

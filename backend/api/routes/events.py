@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from backend.api.routes.organizations import membership_of
 from backend.core.security import new_secret, secret_hash
 from backend.deps import CurrentUser, SessionDep, SettingsDep
-from backend.models import Claim, ClaimCode, ClaimStatus, Event, Role
+from backend.models import Claim, ClaimCode, ClaimStatus, Event, Mission, Role
 from backend.qr_sheet import sheet_png
 from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
 
@@ -87,8 +87,9 @@ def update_event(event_id: int, body: EventUpdate, session: SessionDep, user: Cu
 
 @router.get("/events", response_model=list[EventPublic])
 def list_events(session: SessionDep, upcoming: bool = True, limit: int = Query(50, ge=1, le=200)):
-    """Events, soonest first; by default those that have not ended yet."""
-    query = select(Event).order_by(Event.starts_at).limit(limit)
+    """Events, soonest first; by default those that have not ended yet. Missions' badge events are not events to
+    attend: they are listed under /missions."""
+    query = select(Event).where(Event.id.not_in(select(Mission.event_id))).order_by(Event.starts_at).limit(limit)
     if upcoming:
         query = query.where(Event.ends_at >= datetime.now(timezone.utc))
     return [event_public(e) for e in session.scalars(query).all()]

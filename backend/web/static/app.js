@@ -71,8 +71,24 @@ function formJson(form) {
   for (const element of form.elements) {
     if (!element.name || element.closest("[hidden]")) continue;
     if (element.type === "radio" && !element.checked) continue;
+    if (element.multiple) {
+      body[element.name] = Array.from(element.selectedOptions, (option) => Number(option.value));
+      continue;
+    }
     if (element.value === "") continue;
     body[element.name] = element.type === "number" ? Number(element.value) : element.value;
+  }
+  if (form.hasAttribute("data-rule-form")) {
+    // perks and missions: the rule's fields nest under `rule`; dates and times typed in Kanazawa are Japan time
+    const rule = { kind: body.rule_kind, min_organizations: body.rule_min_organizations || 1 };
+    if (rule.kind === "category") {
+      Object.assign(rule, { category: body.rule_category, min_badges: body.rule_min_badges || 1 });
+    } else {
+      rule.event_ids = body.rule_event_ids || [];
+    }
+    for (const key of Object.keys(body)) if (key.startsWith("rule_")) delete body[key];
+    body.rule = rule;
+    for (const key of ["valid_from", "valid_until"]) body[key] = new Date(`${body[key]}:00+09:00`).toISOString();
   }
   if (form.hasAttribute("data-event-form")) {
     // a date and time typed in Kanazawa: Japan time; badges can be claimed from an hour before until a day after
@@ -101,6 +117,15 @@ document.querySelectorAll("form[data-api-form]").forEach((form) => {
       location.reload();
     }
   });
+});
+
+document.querySelectorAll("[data-rule-kind]").forEach((select) => {
+  const form = select.closest("form");
+  const sync = () => form.querySelectorAll("[data-when-rule]").forEach((box) => {
+    box.hidden = box.dataset.whenRule !== (select.value === "category" ? "category" : "events");
+  });
+  select.addEventListener("change", sync);
+  sync();
 });
 
 const kindSelect = document.getElementById("p-kind");
@@ -247,6 +272,114 @@ if (kiosk) {
     setTimeout(show, Math.max(1, validFor) * 1000 + 200);
   };
   show();
+}
+
+// ---------------------------------------------------------------------------------------------- perk pass
+// The member's QR code is valid for 60 s: a new one replaces it a few seconds before, as long as the page is open.
+const passBox = document.getElementById("perk-pass");
+if (passBox) {
+  const renew = async () => {
+    const response = await fetch(`/perks/${passBox.dataset.perkId}/pass.svg`, {
+      method: "POST", credentials: "same-origin", headers: { "X-Kyoso-Request": "1" },
+    });
+    if (!response.ok) {
+      let data = null;
+      try { data = await response.json(); } catch (_) { /* not JSON */ }
+      document.getElementById("pass-qr").hidden = true;
+      document.getElementById("pass-code").textContent = "—";
+      document.getElementById("pass-status").textContent = localize(data && data.message);
+      return;
+    }
+    document.getElementById("pass-qr").innerHTML = await response.text();
+    document.getElementById("pass-code").textContent = response.headers.get("X-Short-Code");
+    schedule(Number(response.headers.get("X-Valid-For") || 60));
+  };
+  const schedule = (validFor) => setTimeout(renew, Math.max(1, validFor - 5) * 1000);
+  schedule(Number(passBox.dataset.validFor || 60));
+}
+
+// ---------------------------------------------------------------------------------------------- redeem at the counter
+const redeemBox = document.getElementById("redeem");
+if (redeemBox) {
+  const result = document.getElementById("redeem-result");
+  const input = document.getElementById("short-code");
+  let busy = false;
+  const redeem = async (body) => {
+    if (busy) return;
+    busy = true;
+    const answer = await api("POST", "/api/redemptions", body);
+    busy = false;
+    result.hidden = false;
+    result.classList.toggle("yes", answer.ok);
+    result.classList.toggle("no", !answer.ok);
+    result.querySelector(".verdict").textContent = answer.ok ? redeemBox.dataset.textYes : redeemBox.dataset.textNo;
+    result.querySelector(".detail").textContent = answer.ok
+      ? (LANG === "ja" ? answer.data.title_ja : answer.data.title_en)
+      : localize(answer.data && answer.data.message);
+    input.value = "";
+    result.scrollIntoView({ block: "nearest" });
+  };
+  const tokenOf = (text) => {
+    const at = text.indexOf("#p=");
+    return at >= 0 ? decodeURIComponent(text.slice(at + 3)) : text;
+  };
+  document.getElementById("redeem-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    redeem({ short_code: input.value });
+  });
+  if (location.hash.startsWith("#p=")) {  // the QR code opened this page (a phone's own camera app)
+    const token = tokenOf(location.hash);
+    history.replaceState(null, "", location.pathname);
+    redeem({ token });
+  }
+  // Camera: the browser's BarcodeDetector where there is one, else jsQR (served from node_modules).
+  const loadJsQR = () => new Promise((resolve, reject) => {
+    if (window.jsQR) return resolve(window.jsQR);
+    const script = document.createElement("script");
+    script.src = "/vendor/jsqr.js";
+    script.onload = () => resolve(window.jsQR);
+    script.onerror = reject;
+    document.head.appendChild(script);
+  });
+  document.getElementById("scan-button").addEventListener("click", async () => {
+    const video = document.getElementById("scan-video");
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (_) {
+      result.hidden = false;
+      result.querySelector(".verdict").textContent = "";
+      result.querySelector(".detail").textContent = redeemBox.dataset.textCameraMissing;
+      return;
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    const decode = detector ? null : await loadJsQR();
+    const canvas = document.createElement("canvas");
+    const look = async () => {
+      let text = null;
+      if (detector) {
+        const codes = await detector.detect(video).catch(() => []);
+        text = codes.length ? codes[0].rawValue : null;
+      } else if (video.videoWidth) {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        const context = canvas.getContext("2d");
+        context.drawImage(video, 0, 0);
+        const found = decode(context.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
+        text = found ? found.data : null;
+      }
+      if (text && text.includes("#p=")) {
+        stream.getTracks().forEach((track) => track.stop());
+        video.hidden = true;
+        return redeem({ token: tokenOf(text) });
+      }
+      requestAnimationFrame(look);
+    };
+    look();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------- wallet link (optional)
