@@ -1,7 +1,7 @@
 """service leases (one relayer and one indexer among several processes) and fee bumps of stuck transactions
 
 Revision ID: 5e1a7c0d9b21
-Revises: 83012c604012
+Revises: 5f1e2c7a9b30
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -11,7 +11,7 @@ import backend.models
 
 
 revision = '5e1a7c0d9b21'
-down_revision = '83012c604012'
+down_revision = '5f1e2c7a9b30'
 branch_labels = None
 depends_on = None
 
