@@ -30,7 +30,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither networks lock lock-slither clean bench-gas deploy
+.PHONY: help setup run test slither networks lock lock-slither clean bench-gas deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -87,14 +87,23 @@ run: setup
 slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 	@$(PY) tools/slither_check.py $(SLITHER_VENV)/bin/slither $(SOLC_ADAPTER)
 
-test: setup slither $(CHROMIUM)
+test: setup slither system-packages
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
 
-# The browser tests drive Debian's Chromium (never a browser download) and need Japanese fonts to render pages.
-$(CHROMIUM):
-	@echo "Installing Debian's Chromium and Japanese fonts for the browser tests"
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk
+# Debian packages the tests need, installed in one go when any is missing: the browser tests drive Debian's Chromium
+# (never a browser download) and need Japanese fonts to render pages; the scale-out tests start a PostgreSQL server
+# of their own from Debian's binaries (tests/helpers/postgres.py), so the package must not create and start a cluster.
+system-packages:
+	@missing=""; \
+	  test -x $(CHROMIUM) || missing="$$missing chromium fonts-noto-cjk"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages for the tests:$$missing"; \
+	    $(SUDO) mkdir -p /etc/postgresql-common/createcluster.d; \
+	    echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/kyoso.conf >/dev/null; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi
 
 # Deploys the suite to a network of tools/networks.yaml and writes deployments/<chain-id>.json (docs/deploy.md).
 deploy: setup
