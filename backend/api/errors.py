@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+
+
+CHAIN_RETRY_AFTER_S = 10  # a stalled node usually answers again within seconds; phones retry after this
 
 
 def _code_for(status: int) -> str:
@@ -36,6 +40,21 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             body = {"error": _code_for(exc.status_code), "message": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(requests.exceptions.ConnectionError)
+    @app.exception_handler(requests.exceptions.Timeout)
+    async def chain_unavailable(request: Request, exc: Exception):
+        """A request that needs the chain node while it does not answer (web3's HTTP provider): 503, try again.
+        Nothing the request had stored is lost; claims and votes are accepted without the node anyway."""
+        status = 503
+        body = {"error": "chain_unavailable",
+                "message": "The blockchain node is not answering; please try again shortly. / "
+                           "ブロックチェーンに接続できません。しばらくしてからお試しください。"}
+        if _is_page(request):
+            from backend.web.routes import error_page
+
+            return error_page(request, HTTPException(status, body["message"]))
+        return JSONResponse(body, status_code=status, headers={"Retry-After": str(CHAIN_RETRY_AFTER_S)})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

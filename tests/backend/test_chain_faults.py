@@ -155,6 +155,9 @@ def test_a_chain_node_stalled_for_30_s_during_a_burst(project_root, tmp_path):
             health = client.get("/health")
             assert health.status_code == 503 and any("chain node unreachable" in p for p in health.json()["problems"])
             assert client.get("/events").status_code == 200
+            needs_chain = members[0].get("/governance")  # reads settings from the contracts
+            assert needs_chain.status_code == 503 and needs_chain.json()["error"] == "chain_unavailable"
+            assert needs_chain.headers["Retry-After"] == "10"
             assert members[-1].get(f"/claims/{claim_ids[-1]}").json()["status"] == "accepted"  # queued, not lost
             time.sleep(max(0.0, STALL_S - (time.monotonic() - stalled_at)))
             node.proc.send_signal(signal.SIGCONT)
