@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from brownie import web3
@@ -65,6 +66,27 @@ def test_ten_wrong_codes_give_429_with_retry_after(client):
     locked = guesser.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
     assert locked.status_code == 429  # even a right code waits for the cooldown
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+
+
+def test_wrong_codes_sent_in_parallel_are_all_counted(client):
+    _, _, event = organizer_with_event(client)
+    guesser = Api(client)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda i: guesser.post(f"/events/{event['id']}/claims",
+                                                        {"method": "code", "secret": f"guess{i}"}).status_code,
+                                 range(16)))
+    assert statuses.count(400) <= 9 and statuses.count(429) >= 7  # at most nine wrong guesses get an answer
+
+
+def test_people_behind_one_address_do_not_lock_each_other_out(client):
+    """At a festival hundreds of phones share a carrier's or the venue's address: typing mistakes of many people
+    must not lock out the next one, while one account is still locked after ten."""
+    organizer, _, event = organizer_with_event(client)
+    for i in range(12):  # twelve people, one typing mistake each, all from the test client's one address
+        response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": f"typo{i}"})
+        assert response.status_code == 400, response.text
+    (code,) = codes(organizer, event["id"], 1)
+    assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}).status_code == 202
 
 
 def test_expired_kiosk_code_is_410_and_the_current_one_works(client, settings):

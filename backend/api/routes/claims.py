@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import time
 import unicodedata
-from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import func, select, update
@@ -23,6 +22,7 @@ from backend.api.routes.events import (
     kiosk_code,
     kiosk_period,
 )
+from backend.core import throttle
 from backend.core.security import secret_hash
 from backend.deps import CurrentUser, SessionDep, SettingsDep, client_ip
 from backend.models import (
@@ -32,7 +32,6 @@ from backend.models import (
     ClaimStatus,
     Event,
     ExportStatus,
-    GuessThrottle,
     Organization,
     WalletExport,
     utcnow,
@@ -41,10 +40,6 @@ from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from backend.schemas import ClaimCreate, ClaimPublic
 
 router = APIRouter(tags=["claims"])
-
-GUESS_LIMIT = 10  # wrong codes per account, and per IP address, within the window
-GUESS_WINDOW = timedelta(minutes=15)
-GUESS_COOLDOWN = timedelta(minutes=15)
 
 
 def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
@@ -58,56 +53,14 @@ def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
     )
 
 
-def _throttles(session: Session, keys: list[str]) -> list[GuessThrottle]:
-    rows = []
-    for key in keys:
-        row = session.get(GuessThrottle, key)
-        if row is None:
-            try:
-                with session.begin_nested():  # two first requests from one address may race to create the row
-                    session.add(GuessThrottle(key=key, failures=0, window_start=utcnow()))
-            except IntegrityError:
-                pass
-            row = session.get(GuessThrottle, key)
-        rows.append(row)
-    return rows
-
-
-def _refuse_if_locked(rows: list[GuessThrottle]) -> None:
-    now = utcnow()
-    for row in rows:
-        if row.locked_until is not None and row.locked_until > now:
-            retry_after = int((row.locked_until - now).total_seconds()) + 1
-            raise HTTPException(
-                429, {"error": "too_many_attempts",
-                      "message": f"Too many wrong codes. Try again in {retry_after} s. / "
-                                 f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
-                headers={"Retry-After": str(retry_after)},
-            )
-
-
-def _count_failure(session: Session, rows: list[GuessThrottle], reason: HTTPException) -> None:
-    now = utcnow()
-    for row in rows:
-        if now - row.window_start > GUESS_WINDOW:
-            row.failures, row.window_start = 0, now
-        row.failures += 1
-        if row.failures >= GUESS_LIMIT:
-            row.locked_until = now + GUESS_COOLDOWN
-            row.failures = 0
-    session.commit()
-    _refuse_if_locked(rows)
-    raise reason
-
-
-def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[GuessThrottle]) -> ClaimCode | None:
+def _check_secret(session: Session, event: Event, body: ClaimCreate, limits: dict[str, throttle.Limit]) -> ClaimCode | None:
     """Returns the code row to consume (printed codes), or None; raises 400/410 for a wrong or spent secret."""
     wrong = HTTPException(400, {"error": "invalid_code", "message": "This code is not valid for this event. / "
                                                                     "このコードはこのイベントでは使えません。"})
     if body.method == ClaimMethod.code:
         code = session.get(ClaimCode, secret_hash(body.secret))
         if code is None or code.event_id != event.id:
-            _count_failure(session, rows, wrong)
+            throttle.count_failure(session, limits, wrong)
         if code.used_at is not None:
             raise HTTPException(410, {"error": "code_already_used",
                                       "message": "This code has already been used. / このコードは使用済みです。"})
@@ -123,9 +76,9 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[
                 raise HTTPException(410, {"error": "kiosk_code_expired",
                                           "message": "This code has expired: scan the screen again. / "
                                                      "コードの有効期限が切れました。もう一度読み取ってください。"})
-        _count_failure(session, rows, wrong)
+        throttle.count_failure(session, limits, wrong)
     if event.word_hash is None or not hmac.compare_digest(secret_hash(body.secret.casefold()), event.word_hash):
-        _count_failure(session, rows, wrong)
+        throttle.count_failure(session, limits, wrong)
     return None
 
 
@@ -135,8 +88,8 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
     event = get_event(session, event_id)
-    rows = _throttles(session, [f"user:{user.id}", f"ip:{client_ip(request)}"])
-    _refuse_if_locked(rows)
+    limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip(request)}": throttle.ADDRESS}
+    throttle.refuse_if_locked(session, limits)
     exporting = session.scalar(select(func.count()).select_from(WalletExport).where(
         WalletExport.user_id == user.id, WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))))
     if exporting:
@@ -153,7 +106,7 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。",
                                   "claim_id": existing.id})
-    code = _check_secret(session, event, body, rows)
+    code = _check_secret(session, event, body, limits)
     now = utcnow()
     if not event.claim_start <= now <= event.claim_end:
         raise HTTPException(403, {"error": "claim_window_closed",

@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.api.routes.claims import _count_failure, _refuse_if_locked, _throttles
 from backend.api.routes.organizations import membership_of
 from backend.api.routes.treasury import _csv
+from backend.core import throttle
 from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
 from backend.models import Perk, PerkPass, PerkRedemption, Role, User, utcnow
 from backend.perks import passes
@@ -106,18 +106,22 @@ def my_perks(session: SessionDep, user: CurrentUser):
     return [perk_status(session, perk, user) for perk in list_perks(session)]
 
 
-def _usable(session: Session, perk: Perk, user: User) -> None:
-    """Raises the reason the member cannot use the perk now: outside its period, not eligible, or limit reached."""
+def _usable(session: Session, perk: Perk, user: User) -> tuple[int, int]:
+    """Raises the reason the member cannot use the perk now: outside its period, not eligible, or limit reached.
+    Returns the member's and everyone's uses so far, the very counts the limits were checked against: the next
+    redemption's sequence numbers must come from them, or a use committed in between would slip past the limit."""
     if not is_active(perk):
         raise _error(410, "perk_not_active", "This perk is not valid at the moment.", "この特典は現在ご利用いただけません。")
     if not progress(session, user.wallet_address, perk.rule).eligible:
         raise _error(403, "not_eligible", "The member's badges do not qualify for this perk.",
                      "この特典の対象となるバッジをお持ちではありません。")
-    if perk.limit_per_member is not None and times_used(session, perk.id, user.id) >= perk.limit_per_member:
+    used, total = times_used(session, perk.id, user.id), times_used(session, perk.id)
+    if perk.limit_per_member is not None and used >= perk.limit_per_member:
         raise _error(409, "perk_limit_reached", "This member has already used this perk as often as allowed.",
                      "この特典の利用回数の上限に達しています。")
-    if perk.limit_total is not None and times_used(session, perk.id) >= perk.limit_total:
+    if perk.limit_total is not None and total >= perk.limit_total:
         raise _error(409, "perk_sold_out", "This perk has been used up.", "この特典は終了しました（上限に達しました）。")
+    return used, total
 
 
 @router.post("/perks/{perk_id}/passes", response_model=PerkPassPublic, status_code=status.HTTP_201_CREATED)
@@ -155,12 +159,12 @@ def _find_pass(session: Session, settings, body: RedemptionCreate, staff: User) 
             raise wrong
         return row
     # a short code is 40 bits: guesses are throttled per staff account, like claim codes
-    throttles = _throttles(session, [f"redeem:{staff.id}"])
-    _refuse_if_locked(throttles)
+    limits = {f"redeem:{staff.id}": throttle.ACCOUNT}
+    throttle.refuse_if_locked(session, limits)
     code = passes.normalize_short_code(body.short_code)
     row = session.scalar(select(PerkPass).where(PerkPass.code_hash == passes.short_code_hash(code))) if code else None
     if row is None:
-        _count_failure(session, throttles, wrong)
+        throttle.count_failure(session, limits, wrong)
     return row
 
 
@@ -183,8 +187,7 @@ def redeem(body: RedemptionCreate, session: SessionDep, settings: SettingsDep, s
                      "コードの有効期限が切れました。もう一度表示してもらってください。")
     member = session.get(User, row.user_id)
     for _ in range(LIMIT_RETRIES):
-        _usable(session, perk, member)
-        used, total = times_used(session, perk.id, member.id), times_used(session, perk.id)
+        used, total = _usable(session, perk, member)
         spent = session.execute(update(PerkPass).where(PerkPass.id == row.id, PerkPass.used_at.is_(None))
                                 .values(used_at=utcnow()))
         if spent.rowcount != 1:

@@ -1,0 +1,84 @@
+"""Throttling of guesses: wrong claim codes, wrong redemption short codes. Each wrong guess counts against every key
+it is made under (the account, the address it came from); a key that reaches its limit within the window is locked
+for the cooldown, and every further attempt under it gets 429 with Retry-After, even a right one.
+
+The count is one atomic UPDATE per key (`failures = failures + 1 ... RETURNING`), so guesses sent in parallel are all
+counted; reading the row and writing it back would let a burst of parallel guesses count as one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn
+
+from fastapi import HTTPException
+from sqlalchemy import case, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.models import GuessThrottle, utcnow
+
+
+@dataclass(frozen=True)
+class Limit:
+    failures: int  # wrong guesses within `window` that lock the key
+    window: timedelta
+    cooldown: timedelta
+
+
+# One person guessing: ten wrong codes in 15 minutes is far beyond typing mistakes.
+ACCOUNT = Limit(10, timedelta(minutes=15), timedelta(minutes=15))
+# An address is shared by many people at a festival (a carrier's NAT, the venue's Wi-Fi): a few hundred phones behind
+# one address must not lock each other out with their typing mistakes, while one machine trying many accounts is
+# still stopped well before a 128-bit code (or a 40-bit, 60-second pass code) could be found.
+ADDRESS = Limit(100, timedelta(minutes=15), timedelta(minutes=15))
+
+
+def _ensure_rows(session: Session, keys: list[str]) -> None:
+    for key in keys:
+        if session.get(GuessThrottle, key) is None:
+            try:
+                with session.begin_nested():  # two first requests under one key may race to create the row
+                    session.add(GuessThrottle(key=key, failures=0, window_start=utcnow()))
+            except IntegrityError:
+                pass
+
+
+def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
+    """429 with Retry-After when any of the keys is locked."""
+    now = utcnow()
+    for key in limits:
+        row = session.get(GuessThrottle, key)
+        if row is not None:
+            session.refresh(row)  # another request may have locked it a moment ago
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            retry_after = int((row.locked_until - now).total_seconds()) + 1
+            raise HTTPException(
+                429, {"error": "too_many_attempts",
+                      "message": f"Too many wrong codes. Try again in {retry_after} s. / "
+                                 f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def count_failure(session: Session, limits: dict[str, Limit], reason: HTTPException) -> NoReturn:
+    """Counts one wrong guess under every key (committed at once), then raises 429 if that locked a key, else
+    `reason`."""
+    now = utcnow()
+    _ensure_rows(session, list(limits))
+    for key, limit in limits.items():
+        expired = GuessThrottle.window_start < now - limit.window
+        failures = session.execute(
+            update(GuessThrottle).where(GuessThrottle.key == key)
+            .values(failures=case((expired, 1), else_=GuessThrottle.failures + 1),
+                    window_start=case((expired, now), else_=GuessThrottle.window_start))
+            .returning(GuessThrottle.failures).execution_options(synchronize_session=False)
+        ).scalar_one()
+        if failures >= limit.failures:
+            session.execute(update(GuessThrottle).where(GuessThrottle.key == key)
+                            .values(locked_until=now + limit.cooldown, failures=0)
+                            .execution_options(synchronize_session=False))
+    session.commit()
+    refuse_if_locked(session, limits)
+    raise reason
