@@ -110,7 +110,7 @@ test: setup slither $(CHROMIUM) $(FUZZ_STAMP)
 # free ports and needs no brownie network.
 fuzz: setup $(FUZZ_STAMP)
 	KYOSO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KYOSO_FUZZ_TIME_S=$(FUZZ_TIME_S) \
-	  $(PY) -m pytest tests/fuzz -p no:brownie $(PYTEST_ARGS)
+	  $(PY) -m pytest tests/fuzz -p no:pytest-brownie $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (never a browser download) and need Japanese fonts to render pages.
 $(CHROMIUM):
