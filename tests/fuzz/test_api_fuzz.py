@@ -40,8 +40,10 @@ def token(stack, path: str, body: dict) -> str:
 
 
 def schemathesis(project_root, stack, access_token: str, report_dir, seed: int) -> subprocess.CompletedProcess:
+    binary = project_root / ".venv-fuzz" / "bin" / "schemathesis"
+    assert binary.exists(), "no .venv-fuzz: `make fuzz` or `make test` installs it (requirements/README.md)"
     cmd = [
-        str(project_root / ".venv-fuzz" / "bin" / "schemathesis"), "run", f"{stack.base}/openapi.json",
+        str(binary), "run", f"{stack.base}/openapi.json",
         "--header", f"Authorization: Bearer {access_token}",
         "--checks", CHECKS, "--max-examples", str(EXAMPLES), "--max-time", str(TIME_S), "--seed", str(seed),
         # one worker: the machine's two cores also run the chain, the relayer and the indexer
