@@ -1,7 +1,7 @@
 # Kyoso: `make run` (local chain + contracts + API) and `make test` (every test). Both install what is missing.
 # Installs are stamped, so a second run skips them: the Python environment is rebuilt only when
-# requirements/lock.txt changes, node_modules only when package-lock.json changes, .venv-slither only when
-# requirements/slither-lock.txt changes.
+# requirements/lock.txt changes, node_modules only when package-lock.json changes, .venv-slither and .venv-fuzz only
+# when requirements/slither-lock.txt or requirements/fuzz-lock.txt change.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -23,6 +23,12 @@ NODE_STAMP := node_modules/.kyoso-installed
 # PATH: its solc-select dependency ships a `solc` command that py-solc-x would otherwise pick up.
 SLITHER_VENV := .venv-slither
 SLITHER_STAMP := $(SLITHER_VENV)/.kyoso-lock.txt
+# So has schemathesis, the API fuzzer (it needs a newer hypothesis than brownie pins), called by its path too.
+FUZZ_VENV := .venv-fuzz
+FUZZ_STAMP := $(FUZZ_VENV)/.kyoso-lock.txt
+# `make fuzz`: the long run of tests/fuzz (the quick one in `make test` tries fewer examples per operation).
+FUZZ_EXAMPLES ?= 300
+FUZZ_TIME_S ?= 900
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
@@ -30,17 +36,19 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither networks lock lock-slither clean bench-gas deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench-gas deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
 	@echo "make test   run Slither and every test (TESTS=path/to/test_file.py to run one file)"
 	@echo "make slither  static analysis of contracts/ (fails on any finding not triaged in docs/slither.md)"
+	@echo "make fuzz   schemathesis against every API operation of a running stack, $(FUZZ_EXAMPLES) examples each"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
 	@echo "make deploy NETWORK=kyoso-sepolia [DRY_RUN=1] [FRESH=1]  deploy to a testnet (docs/deploy.md)"
 	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
+	@echo "make lock-fuzz  rebuild requirements/fuzz-lock.txt from requirements/fuzz.in"
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(ANVIL) networks
 
@@ -66,13 +74,21 @@ $(ANVIL): | $(NODE_STAMP)
 	  test -n "$$binary" || { echo "No Anvil binary for this platform in node_modules/@foundry-rs"; exit 1; }; \
 	  ln -sfn "../$$binary" $@ && $@ --version | head -n 1
 
-# Rebuilt from scratch when the lock changes, so that it is exactly the lock (it takes ~15 s).
-$(SLITHER_STAMP): requirements/slither-lock.txt
+# A tool's own environment ($(1)) from its lock ($(2)), rebuilt from scratch when the lock changes, so that it is
+# exactly the lock (it takes ~15 s).
+define tool_venv
 	@command -v $(PYTHON) >/dev/null || { echo "Kyoso needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
-	rm -rf $(SLITHER_VENV)
-	$(PYTHON) -m venv $(SLITHER_VENV)
-	$(SLITHER_VENV)/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -r requirements/slither-lock.txt
-	@cp requirements/slither-lock.txt $@
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -r $(2)
+	@cp $(2) $@
+endef
+
+$(SLITHER_STAMP): requirements/slither-lock.txt
+	$(call tool_venv,$(SLITHER_VENV),$<)
+
+$(FUZZ_STAMP): requirements/fuzz-lock.txt
+	$(call tool_venv,$(FUZZ_VENV),$<)
 
 # Brownie keeps networks in ~/.brownie/network-config.yaml; this adds or updates the project's networks there.
 networks: $(PY_STAMP)
@@ -87,7 +103,7 @@ run: setup
 slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 	@$(PY) tools/slither_check.py $(SLITHER_VENV)/bin/slither $(SOLC_ADAPTER)
 
-test: setup slither system-packages
+test: setup slither system-packages $(FUZZ_STAMP)
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
 
 # Debian packages the tests need, installed in one go when any is missing: the browser tests drive Debian's Chromium
@@ -105,6 +121,12 @@ system-packages:
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	  fi
 
+# The API fuzz test (tests/fuzz, docs/backend.md "Hostile input") with more examples: it starts its own stack on
+# free ports and needs no brownie network.
+fuzz: setup $(FUZZ_STAMP)
+	KYOSO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KYOSO_FUZZ_TIME_S=$(FUZZ_TIME_S) \
+	  $(PY) -m pytest tests/fuzz -p no:pytest-brownie $(PYTEST_ARGS)
+
 # Deploys the suite to a network of tools/networks.yaml and writes deployments/<chain-id>.json (docs/deploy.md).
 deploy: setup
 	@test -n "$(NETWORK)" || { echo "usage: make deploy NETWORK=<kyoso-sepolia|kyoso-base-sepolia|kyoso-polygon-amoy|kyoso-soneium-minato> [DRY_RUN=1] [FRESH=1]"; exit 2; }
@@ -119,6 +141,9 @@ lock:
 
 lock-slither:
 	tools/slither-lock.sh
+
+lock-fuzz:
+	tools/fuzz-lock.sh
 
 clean:
 	rm -rf build .kyoso reports .pytest_cache

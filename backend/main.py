@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from backend.api.errors import install_error_handlers
+from backend.api.errors import document_errors, install_error_handlers
+from backend.api.limits import RequestLimits
 from backend.api.main import API_PREFIX, api_router
 from backend.api.routes import metadata
 from backend.chain.contracts import AbiMissing, bind
@@ -120,12 +121,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestLimits)  # body and header limits, before any route reads anything
     # The JSON API lives under /api so that the web app owns the site's paths (/events/7 is a page);
     # badge metadata stays at the root because its URLs are baked into the contract.
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(metadata.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.include_router(web.router)
+    document_errors(app)
     return app
 
 

@@ -141,7 +141,8 @@ class EventCreate(BilingualTextCreate):
 
 
 class EventUpdate(Strict):
-    """The texts of an event. Its points, claim window and capacity are fixed once it is on chain."""
+    """The texts of an event; a field left out or null stays as it is. Its points, claim window and capacity are
+    fixed once it is on chain."""
 
     title_ja: str | None = Field(default=None, min_length=1, max_length=200)
     title_en: str | None = Field(default=None, min_length=1, max_length=200)

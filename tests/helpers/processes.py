@@ -10,7 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -144,3 +147,18 @@ def signup(url: str) -> dict:
     response = httpx.post(f"{url}/auth/signup", json={"email": email, "password": "password-123"}, timeout=30)
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@contextmanager
+def running_stack(project_root: Path, data_dir: Path) -> Iterator[SimpleNamespace]:
+    """`make run` on free ports with its data in data_dir, until the block ends (Ctrl-C, then a kill if need be)."""
+    chain_port, api_port = free_port(), free_port()
+    env = {"KYOSO_CHAIN_PORT": str(chain_port), "KYOSO_API_PORT": str(api_port), "KYOSO_DATA_DIR": str(data_dir)}
+    process = Captured(["make", "--no-print-directory", "run"], cwd=project_root, env=env)
+    try:
+        process.wait_for_output("Kyoso is running", 180)
+        yield SimpleNamespace(base=f"http://127.0.0.1:{api_port}", chain=f"http://127.0.0.1:{chain_port}",
+                              api_port=api_port, process=process)
+        process.ctrl_c()
+    finally:
+        process.kill()

@@ -11,13 +11,12 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from backend.web.i18n import TEXTS
-from tests.helpers.processes import Captured, free_port
+from tests.helpers.processes import running_stack
 
 pytestmark = pytest.mark.stack
 
@@ -31,17 +30,8 @@ JA, EN = TEXTS["ja"], TEXTS["en"]
 
 @pytest.fixture(scope="module")
 def stack(project_root, tmp_path_factory):
-    chain_port, api_port = free_port(), free_port()
-    env = {"KYOSO_CHAIN_PORT": str(chain_port), "KYOSO_API_PORT": str(api_port),
-           "KYOSO_DATA_DIR": str(tmp_path_factory.mktemp("stack"))}
-    process = Captured(["make", "--no-print-directory", "run"], cwd=project_root, env=env)
-    try:
-        process.wait_for_output("Kyoso is running", 180)
-        yield SimpleNamespace(base=f"http://127.0.0.1:{api_port}", chain=f"http://127.0.0.1:{chain_port}",
-                              process=process)
-        process.ctrl_c()
-    finally:
-        process.kill()
+    with running_stack(project_root, tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

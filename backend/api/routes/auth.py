@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from siwe import SiweMessage
 from web3 import Web3
 
+from backend.api.errors import errors
 from backend.core.config import Settings
 from backend.core.security import TOKEN_BYTES, hash_password, new_secret, secret_hash, verify_password
 from backend.deps import SessionDep, SettingsDep
@@ -31,7 +32,7 @@ def issue_token(session: Session, settings: Settings, user: User) -> TokenPublic
     return TokenPublic(access_token=token, expires_at=expires_at)
 
 
-@router.post("/signup", response_model=TokenPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/signup", response_model=TokenPublic, status_code=status.HTTP_201_CREATED, responses=errors(409))
 def signup(body: SignupCreate, request: Request, session: SessionDep, settings: SettingsDep) -> TokenPublic:
     """Creates an account with a custodial wallet (no seed phrase, no gas) and logs it in."""
     email = body.email.lower()
@@ -52,7 +53,7 @@ def signup(body: SignupCreate, request: Request, session: SessionDep, settings: 
     return issue_token(session, settings, user)
 
 
-@router.post("/login", response_model=TokenPublic)
+@router.post("/login", response_model=TokenPublic, responses=errors(401))
 def login(body: LoginCreate, session: SessionDep, settings: SettingsDep) -> TokenPublic:
     user = session.scalar(select(User).where(User.email == body.email.lower(), User.deleted_at.is_(None)))
     if user is None or user.password_hash is None or not verify_password(user.password_hash, body.password):
@@ -110,7 +111,7 @@ def verify_siwe(session: Session, settings: Settings, chain_id: int, message: st
     return parsed.address
 
 
-@router.post("/siwe/login", response_model=TokenPublic)
+@router.post("/siwe/login", response_model=TokenPublic, responses=errors(400))
 def siwe_login(body: SiweLoginCreate, request: Request, session: SessionDep, settings: SettingsDep) -> TokenPublic:
     """Logs in (creating the account on first use) the owner of a wallet, proven by a signed SIWE message."""
     address = verify_siwe(session, settings, request.app.state.chain_id, body.message, body.signature)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.api.routes.events import (
     KIOSK_EXPIRED_LOOKBACK,
     KIOSK_GRACE_PERIODS,
@@ -24,7 +25,7 @@ from backend.api.routes.events import (
 )
 from backend.core import throttle
 from backend.core.security import secret_hash
-from backend.deps import CurrentUser, SessionDep, SettingsDep, client_ip
+from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep, client_ip
 from backend.models import (
     Claim,
     ClaimCode,
@@ -82,8 +83,9 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, limits: dic
     return None
 
 
-@router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED)
-def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDep, settings: SettingsDep,
+@router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(400, 402, 403, 409, 410, 429))
+def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionDep, settings: SettingsDep,
           user: CurrentUser):
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
@@ -144,7 +146,7 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimPublic)
-def read_claim(claim_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+def read_claim(claim_id: DbId, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     claim_row = session.get(Claim, claim_id)
     if claim_row is None or claim_row.user_id != user.id:
         raise HTTPException(404, {"error": "claim_not_found", "message": "No such claim."})

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from backend.api.errors import errors
 from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, ServicesDep, SessionDep
@@ -54,7 +55,7 @@ def delegation_to_sign(services: ServicesDep, user: CurrentUser, delegatee: str 
     return for_wallet(typed_data(ballots.domain_of(points), primary, types, message))
 
 
-@router.post("", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED, responses=errors(400, 409))
 def delegate(body: DelegationCreate, request: Request, session: SessionDep, services: ServicesDep,
              user: CurrentUser):
     """Delegates the member's voting power to `delegatee` (the member's own address takes it back). It counts for
@@ -111,7 +112,7 @@ def delegate(body: DelegationCreate, request: Request, session: SessionDep, serv
     return delegation_public(row)
 
 
-@router.delete("", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.delete("", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED, responses=errors(400, 409))
 def undelegate(request: Request, session: SessionDep, services: ServicesDep, user: CurrentUser):
     """Takes the custodial member's voting power back (delegates to themselves). Own-wallet members POST a signed
     delegation to their own address."""

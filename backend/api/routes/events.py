@@ -13,9 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
 from backend.core.security import new_secret, secret_hash
-from backend.deps import CurrentUser, SessionDep, SettingsDep
+from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
 from backend.models import Claim, ClaimCode, ClaimStatus, Event, Mission, Role
 from backend.qr_sheet import sheet_png
 from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
@@ -58,8 +59,8 @@ def kiosk_period(now: float | None = None) -> int:
 
 
 @router.post("/organizations/{organization_id}/events", response_model=EventPublic,
-             status_code=status.HTTP_201_CREATED)
-def create_event(organization_id: int, body: EventCreate, session: SessionDep, user: CurrentUser):
+             status_code=status.HTTP_201_CREATED, responses=errors(403))
+def create_event(organization_id: DbId, body: EventCreate, session: SessionDep, user: CurrentUser):
     """Creates an event of the organization (its organizers only); the relayer registers it on chain."""
     membership_of(session, user, organization_id, Role.owner, Role.organizer)
     event = Event(
@@ -74,12 +75,12 @@ def create_event(organization_id: int, body: EventCreate, session: SessionDep, u
     return event_public(event)
 
 
-@router.patch("/events/{event_id}", response_model=EventPublic)
-def update_event(event_id: int, body: EventUpdate, session: SessionDep, user: CurrentUser):
-    """Edits an event's texts (its organizers only)."""
+@router.patch("/events/{event_id}", response_model=EventPublic, responses=errors(403))
+def update_event(event_id: DbId, body: EventUpdate, session: SessionDep, user: CurrentUser):
+    """Edits an event's texts (its organizers only); a field left out or null stays as it is."""
     event = get_event(session, event_id)
     membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
-    for field, value in body.model_dump(exclude_unset=True).items():
+    for field, value in body.model_dump(exclude_none=True).items():
         setattr(event, field, value)
     session.commit()
     return event_public(event)
@@ -96,12 +97,12 @@ def list_events(session: SessionDep, upcoming: bool = True, limit: int = Query(5
 
 
 @router.get("/events/{event_id}", response_model=EventPublic)
-def read_event(event_id: int, session: SessionDep):
+def read_event(event_id: DbId, session: SessionDep):
     return event_public(get_event(session, event_id))
 
 
-@router.get("/events/{event_id}/stats")
-def event_stats(event_id: int, session: SessionDep, user: CurrentUser) -> dict:
+@router.get("/events/{event_id}/stats", responses=errors(403))
+def event_stats(event_id: DbId, session: SessionDep, user: CurrentUser) -> dict:
     event = get_event(session, event_id)
     membership_of(session, user, event.organization_id)
     counts = dict(session.execute(select(Claim.status, func.count()).where(Claim.event_id == event_id)
@@ -116,8 +117,9 @@ def _new_codes(session: Session, event: Event, count: int, base: str) -> list[st
     return [claim_url(base, event.id, c=s) for s in secrets]
 
 
-@router.post("/events/{event_id}/codes", response_model=CodesPublic, status_code=status.HTTP_201_CREATED)
-def create_codes(event_id: int, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+@router.post("/events/{event_id}/codes", response_model=CodesPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(403))
+def create_codes(event_id: DbId, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """Single-use claim links (128-bit secrets, stored hashed): shown once, in this response only."""
     event = get_event(session, event_id)
     membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
@@ -125,8 +127,8 @@ def create_codes(event_id: int, body: CodesCreate, session: SessionDep, settings
 
 
 @router.post("/events/{event_id}/code-sheet", response_class=Response,
-             responses={200: {"content": {"image/png": {}}}})
-def code_sheet(event_id: int, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+             responses={**errors(403), 200: {"content": {"image/png": {}}}})
+def code_sheet(event_id: DbId, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """A printable PNG sheet of single-use QR codes (new codes each time; they are not stored in clear)."""
     event = get_event(session, event_id)
     membership_of(session, user, event.organization_id, Role.owner, Role.organizer)
@@ -139,8 +141,8 @@ def render_sheet(urls: list[str]) -> bytes:
     return sheet_png(urls)
 
 
-@router.get("/events/{event_id}/kiosk", response_model=KioskPublic)
-def kiosk(event_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+@router.get("/events/{event_id}/kiosk", response_model=KioskPublic, responses=errors(403))
+def kiosk(event_id: DbId, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """The current rotating code for a screen at the venue (organizers only)."""
     event = get_event(session, event_id)
     membership_of(session, user, event.organization_id)

@@ -77,6 +77,8 @@ def _event_by_token(session: Session, token_hex: str) -> Event:
         token_id = int(token_hex, 16) if len(token_hex) == 64 else int(token_hex)
     except ValueError:
         raise HTTPException(404, {"error": "badge_not_found", "message": "No such badge."}) from None
+    if not 0 <= token_id < 2**63:  # token ids are stored as 64-bit integers: a larger one is no badge of ours
+        raise HTTPException(404, {"error": "badge_not_found", "message": "No such badge."})
     event = session.scalar(select(Event).where(Event.token_id == token_id))
     if event is None:
         raise HTTPException(404, {"error": "badge_not_found", "message": "No such badge."})

@@ -8,8 +8,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.core.security import TOKEN_BYTES, new_secret, secret_hash
-from backend.deps import CurrentUser, SessionDep, SettingsDep
+from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
 from backend.models import Invitation, Membership, Organization, Role, User, utcnow
 from backend.schemas import GasBudgetUpdate, InvitationCreate, InvitationPublic, OrganizationCreate, OrganizationPublic
 
@@ -45,8 +46,8 @@ def create_organization(body: OrganizationCreate, request: Request, session: Ses
     return org
 
 
-@router.get("/organizations/{organization_id}", response_model=OrganizationPublic)
-def get_organization(organization_id: int, session: SessionDep, user: CurrentUser):
+@router.get("/organizations/{organization_id}", response_model=OrganizationPublic, responses=errors(403))
+def get_organization(organization_id: DbId, session: SessionDep, user: CurrentUser):
     membership_of(session, user, organization_id)
     return session.get(Organization, organization_id)
 
@@ -58,8 +59,8 @@ def my_organizations(session: SessionDep, user: CurrentUser):
     ).all()
 
 
-@router.put("/organizations/{organization_id}/gas-budget", response_model=OrganizationPublic)
-def set_gas_budget(organization_id: int, body: GasBudgetUpdate, session: SessionDep, settings: SettingsDep,
+@router.put("/organizations/{organization_id}/gas-budget", response_model=OrganizationPublic, responses=errors(403))
+def set_gas_budget(organization_id: DbId, body: GasBudgetUpdate, session: SessionDep, settings: SettingsDep,
                    user: CurrentUser):
     """The sponsor (the city, which pays the gas) sets how much gas an organization's badges may use."""
     sponsors = {e.strip().lower() for e in settings.sponsor_emails.split(",") if e.strip()}
@@ -74,8 +75,8 @@ def set_gas_budget(organization_id: int, body: GasBudgetUpdate, session: Session
 
 
 @router.post("/organizations/{organization_id}/invitations", response_model=InvitationPublic,
-             status_code=status.HTTP_201_CREATED)
-def invite(organization_id: int, body: InvitationCreate, session: SessionDep, settings: SettingsDep,
+             status_code=status.HTTP_201_CREATED, responses=errors(403))
+def invite(organization_id: DbId, body: InvitationCreate, session: SessionDep, settings: SettingsDep,
            user: CurrentUser):
     """An invitation link for a co-organizer (owners only); the token is shown once."""
     membership_of(session, user, organization_id, Role.owner)
@@ -88,7 +89,7 @@ def invite(organization_id: int, body: InvitationCreate, session: SessionDep, se
                             expires_at=expires_at)
 
 
-@router.post("/invitations/{token}/accept", response_model=OrganizationPublic)
+@router.post("/invitations/{token}/accept", response_model=OrganizationPublic, responses=errors(410))
 def accept_invitation(token: str, session: SessionDep, user: CurrentUser):
     invitation = session.get(Invitation, secret_hash(token))
     if invitation is None or invitation.accepted_by is not None or invitation.expires_at < utcnow():

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep
@@ -230,7 +231,8 @@ def _actions_for(body: ProposalCreate, w3, contracts) -> tuple[proposal_actions.
             {"grant_token": body.token, "grant_recipient": body.recipient, "grant_amount": str(amount)})
 
 
-@router.post("/proposals", response_model=ProposalPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/proposals", response_model=ProposalPublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 409))
 def create_proposal(body: ProposalCreate, request: Request, session: SessionDep, services: ServicesDep,
                     user: CurrentUser):
     """Proposes a decision, a treasury grant or a parameter change. A custodial member pays no gas: the relayer
@@ -288,7 +290,7 @@ def _ballot_for(governor, proposal: Proposal, voter: str, support: int, reason: 
     return ballots.domain_of(governor), primary, types, message
 
 
-@router.get("/proposals/{proposal_id}/ballot")
+@router.get("/proposals/{proposal_id}/ballot", responses=errors(409))
 def ballot_to_sign(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser,
                    support: int = Query(ge=0, le=2, description="0 against, 1 for, 2 abstain"),
                    reason: str = Query(default="", max_length=1000)) -> dict:
@@ -327,7 +329,8 @@ def _already_voted(vote: Vote | None) -> HTTPException:
                   "この提案には投票済みです（投票は変更できません）。", vote_id=vote.id if vote else None)
 
 
-@router.post("/proposals/{proposal_id}/votes", response_model=VotePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/proposals/{proposal_id}/votes", response_model=VotePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(400, 403, 409))
 def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: SessionDep, services: ServicesDep,
               user: CurrentUser):
     """Votes: answered at once with `accepted`; the relayer sends the ballot (gasless) and the vote turns
@@ -454,13 +457,13 @@ def _request_advance(session: Session, services, proposal_id: DbId, wanted: int)
     return {"id": proposal.id, "status": "requested"}
 
 
-@router.post("/proposals/{proposal_id}/queue", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/proposals/{proposal_id}/queue", status_code=status.HTTP_202_ACCEPTED, responses=errors(409))
 def queue_proposal(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
     """Queues a succeeded proposal in the timelock (the relayer sends it; anyone may ask)."""
     return _request_advance(session, services, proposal_id, SUCCEEDED)
 
 
-@router.post("/proposals/{proposal_id}/execute", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/proposals/{proposal_id}/execute", status_code=status.HTTP_202_ACCEPTED, responses=errors(409))
 def execute_proposal(proposal_id: DbId, session: SessionDep, services: ServicesDep, user: CurrentUser) -> dict:
     """Executes a queued proposal once the timelock delay has passed (the relayer sends it; anyone may ask)."""
     return _request_advance(session, services, proposal_id, QUEUED)

@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import func, select
 
+from backend.api.errors import errors
 from backend.api.routes.auth import verify_siwe
 from backend.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
 from backend.core.keys import SealedKey
@@ -26,7 +27,7 @@ def export_public(export: WalletExport) -> dict:
             "to_address": export.to_address, "failure": export.failure}
 
 
-@router.post("/export", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/export", status_code=status.HTTP_202_ACCEPTED, responses=errors(400, 409))
 def export_wallet(body: WalletExportCreate, request: Request, session: SessionDep, settings: SettingsDep,
                   services: ServicesDep, user: CurrentUser) -> dict:
     """Moves everything from the custodial wallet to the member's own address (proven by a SIWE message signed
@@ -64,7 +65,7 @@ def export_wallet(body: WalletExportCreate, request: Request, session: SessionDe
     return export_public(export)
 
 
-@router.get("/export")
+@router.get("/export", responses=errors(404))
 def export_status(session: SessionDep, user: CurrentUser) -> dict:
     export = session.scalar(select(WalletExport).where(WalletExport.user_id == user.id)
                             .order_by(WalletExport.id.desc()))
