@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
 from backend.api.routes.perks import check_rule
 from backend.api.routes.treasury import _csv
@@ -34,7 +35,7 @@ def mission_public(mission: Mission) -> MissionPublic:
 
 
 @router.post("/organizations/{organization_id}/missions", response_model=MissionPublic,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, responses=errors(403))
 def create_mission(organization_id: DbId, body: MissionCreate, session: SessionDep, user: CurrentUser):
     """A mission of the organization (its owners and organizers): members whose badges satisfy `rule` during the
     period receive its badge automatically."""
@@ -81,7 +82,7 @@ def my_missions(session: SessionDep, user: CurrentUser):
 
 
 @router.get("/organizations/{organization_id}/reports/missions.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}})
+            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **errors(403)})
 def missions_csv(organization_id: DbId, session: SessionDep, user: CurrentUser):
     """Completions of the organization's missions (a pseudonymous member number, the badge's transaction)."""
     membership_of(session, user, organization_id)

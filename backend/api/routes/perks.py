@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
 from backend.api.routes.treasury import _csv
 from backend.core import throttle
@@ -76,7 +77,8 @@ def perk_status(session: Session, perk: Perk, user: User) -> PerkStatusPublic:
                             redeemed=used, remaining=remaining)
 
 
-@router.post("/organizations/{organization_id}/perks", response_model=PerkPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/organizations/{organization_id}/perks", response_model=PerkPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(403))
 def create_perk(organization_id: DbId, body: PerkCreate, session: SessionDep, user: CurrentUser):
     """A perk of the organization (its owners and organizers) for members whose badges satisfy `rule`."""
     membership_of(session, user, organization_id, Role.owner, Role.organizer)
@@ -124,7 +126,8 @@ def _usable(session: Session, perk: Perk, user: User) -> tuple[int, int]:
     return used, total
 
 
-@router.post("/perks/{perk_id}/passes", response_model=PerkPassPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/perks/{perk_id}/passes", response_model=PerkPassPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(403, 409, 410, 503))
 def create_pass(perk_id: DbId, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """A 60-second pass to show at the counter (QR code and short code), for a member who qualifies."""
     perk = get_perk(session, perk_id)
@@ -168,7 +171,8 @@ def _find_pass(session: Session, settings, body: RedemptionCreate, staff: User) 
     return row
 
 
-@router.post("/redemptions", response_model=RedemptionPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/redemptions", response_model=RedemptionPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(400, 403, 404, 409, 410, 429))
 def redeem(body: RedemptionCreate, session: SessionDep, settings: SettingsDep, staff: CurrentUser):
     """Staff of the offering organization redeem a member's pass (scanned token or typed short code): 201 once;
     409 already_redeemed for a pass used before, 410 pass_expired after its 60 s, 403 for other organizations'
@@ -216,7 +220,7 @@ def redeem(body: RedemptionCreate, session: SessionDep, settings: SettingsDep, s
 
 
 @router.get("/organizations/{organization_id}/reports/redemptions.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}})
+            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **errors(403)})
 def redemptions_csv(organization_id: DbId, session: SessionDep, user: CurrentUser):
     """The organization's redemptions, for its own records (no member data beyond a pseudonymous member number)."""
     membership_of(session, user, organization_id)
