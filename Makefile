@@ -36,7 +36,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench-gas deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench-gas bench-faults deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -131,6 +131,15 @@ fuzz: setup $(FUZZ_STAMP)
 deploy: setup
 	@test -n "$(NETWORK)" || { echo "usage: make deploy NETWORK=<kyoso-sepolia|kyoso-base-sepolia|kyoso-polygon-amoy|kyoso-soneium-minato> [DRY_RUN=1] [FRESH=1]"; exit 2; }
 	@$(PY) tools/brownie_run.py scripts/deploy.py --network $(NETWORK) -- $(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(FRESH)),--fresh)
+
+# The fault-injection tests at a larger size: 400 claims, ten SIGKILLs at random moments, the 30 s node stall and
+# the PostgreSQL takeover; zero lost and zero duplicated is asserted as in `make test`.
+FAULT_CLAIMS ?= 400
+FAULT_KILLS ?= 10
+bench-faults: setup system-packages
+	KYOSO_FAULT_CLAIMS=$(FAULT_CLAIMS) KYOSO_FAULT_KILLS=$(FAULT_KILLS) KYOSO_FAULT_SEED=$$RANDOM \
+	  $(PY) -m pytest tests/backend/test_restart_safety.py tests/backend/test_chain_faults.py \
+	  tests/backend/test_scale_out.py --network kyoso-test -s $(PYTEST_ARGS)
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
 bench-gas: setup

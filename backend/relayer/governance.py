@@ -69,7 +69,8 @@ class GovernanceRelaying:
                     proposal.status, proposal.failure = RelayStatus.failed, reason
 
                 tx = self._sign(session, account, governor.address, data, "propose", proposal.id, None,
-                                on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR))
+                                on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR),
+                                extra_gas=timing.PROPOSE_EXTRA_GAS)
                 if tx is not None:
                     proposal.status, proposal.tx_id = RelayStatus.submitted, tx.id
                     proposing.add(proposal.proposer_user_id)

@@ -374,7 +374,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
     # ------------------------------------------------------------------ helpers
 
     def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None,
-              funding: tuple[str, int, int] | None = None) -> OutboundTx | None:
+              funding: tuple[str, int, int] | None = None, extra_gas: int = 0) -> OutboundTx | None:
         """Estimates, signs and stores a transaction from `account` (None if it would revert: `on_revert` gets the
         reason). A key other than the relayer's is funded first when it cannot pay: `funding` is (purpose, subject,
         top-up factor) of that top-up; by default the organization's, topped up TOP_UP_FACTOR times the cost."""
@@ -386,7 +386,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             if on_revert:
                 on_revert(reason)
             return None
-        gas = min(int(estimate * timing.GAS_MARGIN), timing.TX_GAS_CAP)
+        gas = min(int(estimate * timing.GAS_MARGIN) + extra_gas, timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         max_fee = 2 * base_fee + self.priority_fee_wei
         if funding is None:

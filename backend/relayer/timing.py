@@ -57,6 +57,10 @@ LEASE_RENEW_EVERY_S = 1.0
 LEASE_RETRY_S = 1.0
 # Gas estimate margin: Anvil's estimates were seen to fall short by ~1% (storage refunds, nested calls).
 GAS_MARGIN = 1.25
+# Added to the estimate of `propose`: the estimate runs against the latest block, but the proposal is mined in a later
+# one; when that moves its snapshot to a second no proposal has used yet, registering the snapshot writes a fresh
+# storage slot (~22k gas) the estimate did not include (seen: +24% on ~83k, past GAS_MARGIN).
+PROPOSE_EXTRA_GAS = 30_000
 # The per-transaction cap public networks enforce (EIP-7825).
 TX_GAS_CAP = 16_777_216
 # A claim whose transaction reverted is retried alone; after this many attempts it fails with the reason.

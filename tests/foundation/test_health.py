@@ -79,7 +79,7 @@ def test_unknown_path_gives_the_json_error_shape(settings):
     with TestClient(create_app(settings)) as client:
         response = client.get("/api/no-such-page")
     assert response.status_code == 404
-    assert response.json() == {"error": "not_found", "message": "Not Found"}
+    assert response.json() == {"error": "not_found", "message": "No such page or API route. / ページが見つかりません。"}
 
 
 @pytest.mark.parametrize("secret", ["", "change-me", "dev-insecure-change-me", "short"])
