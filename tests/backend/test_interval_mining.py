@@ -4,19 +4,17 @@ Anvil's automine with free gas): organization keys start empty and are topped up
 from __future__ import annotations
 
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web3 import Web3
 
 from backend.core.config import ANVIL_DEV_KEY_1, Settings
 from backend.main import create_app
 from backend.models import OutboundTx
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_for
-from tests.helpers.processes import free_port
+from tests.helpers.processes import Anvil
 from tests.helpers.web3_deploy import deploy_suite_web3
 
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -25,18 +23,10 @@ ATTENDEES = 30
 
 @pytest.fixture(scope="module")
 def interval_chain(project_root):
-    port = free_port()
-    anvil = subprocess.Popen(
-        [str(project_root / ".bin" / "anvil"), "--port", str(port), "--block-time", "1", "--chain-id", "31337",
-         "--enable-tx-gas-limit", "--silent"],  # Anvil's default base fee (1 gwei): gas costs ETH here
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    wait_for(lambda: w3.is_connected(), timeout=20, what="anvil")
-    yield url, w3
-    anvil.terminate()
-    anvil.wait(timeout=10)
+    # Anvil's default base fee (1 gwei): gas costs ETH here
+    chain = Anvil(project_root, "--block-time", "1", "--chain-id", "31337")
+    yield chain.url, chain.w3
+    chain.stop()
 
 
 def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp_path):

@@ -14,30 +14,13 @@ from sqlalchemy import create_engine, func, select
 
 from backend.models import Claim, OutboundTx
 from tests.backend.conftest import event_body
+from tests.helpers.claims import claim_statuses, claim_until_answered
 from tests.helpers.processes import Backend, free_port, signup
 
 # `make bench-faults` runs the longer variant (more claims, more kills, another seed).
 ATTENDEES = int(os.environ.get("KYOSO_FAULT_CLAIMS", "60"))
 KILLS = int(os.environ.get("KYOSO_FAULT_KILLS", "5"))
 SEED = int(os.environ.get("KYOSO_FAULT_SEED", "20261201"))  # random kill moments, the same on every run
-
-
-def claim_until_answered(url: str, headers: dict, event_id: int, secret: str, stop_at: float) -> int:
-    """What a phone does: send the claim, and send it again while the server does not answer. Returns the claim id
-    (202, or 409 naming the claim a lost answer had already stored)."""
-    while time.monotonic() < stop_at:
-        try:
-            response = httpx.post(f"{url}/events/{event_id}/claims", json={"method": "code", "secret": secret},
-                                  headers=headers, timeout=10)
-        except httpx.HTTPError:
-            time.sleep(0.3)
-            continue
-        assert response.status_code < 500, response.text  # a crash is a lost answer, never a server error
-        if response.status_code == 202:
-            return response.json()["id"]
-        assert response.status_code == 409 and response.json()["error"] == "already_claimed", response.text
-        return response.json()["claim_id"]
-    raise AssertionError("a claim was never answered")
 
 
 def test_sigkill_five_times_during_a_burst_loses_and_duplicates_nothing(project_root, settings, suite, tmp_path):
@@ -65,9 +48,8 @@ def test_sigkill_five_times_during_a_burst_loses_and_duplicates_nothing(project_
         with ThreadPoolExecutor(8) as pool:
             attendees = list(pool.map(lambda _: signup(server.url), range(ATTENDEES)))
 
-        stop_at = time.monotonic() + 120 + ATTENDEES  # generous: each restart waits out the lease
         with ThreadPoolExecutor(6) as pool:
-            futures = [pool.submit(claim_until_answered, server.url, h, event["id"], s, stop_at)
+            futures = [pool.submit(claim_until_answered, [server.url], h, event["id"], s, 120 + ATTENDEES)
                        for h, s in zip(attendees, secrets)]
             kills: list[float] = []
             for _ in range(KILLS):  # kill at random moments of the burst, and start again as an operator would
@@ -78,13 +60,7 @@ def test_sigkill_five_times_during_a_burst_loses_and_duplicates_nothing(project_
                 server = Backend(project_root, env, port, log)
             claim_ids = [f.result() for f in futures]
         try:
-            deadline = time.monotonic() + 60 + ATTENDEES
-            while True:
-                statuses = [httpx.get(f"{server.url}/claims/{cid}", headers=h).json()["status"]
-                            for h, cid in zip(attendees, claim_ids)]
-                if all(s == "confirmed" for s in statuses) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
+            statuses = claim_statuses(server.url, attendees, claim_ids, timeout=60 + ATTENDEES)
             assert statuses == ["confirmed"] * ATTENDEES, kills
             addresses = [httpx.get(f"{server.url}/me", headers=h).json()["wallet_address"] for h in attendees]
         finally:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, func, select
 from backend.models import Claim, OutboundTx, ServiceLease
 from backend.relayer.timing import LEASE_TTL_S
 from tests.backend.conftest import event_body
+from tests.helpers.claims import claim_statuses, claim_until_answered
 from tests.helpers.postgres import PostgresServer
 from tests.helpers.processes import Anvil, Backend, free_port, signup
 from tests.helpers.web3_deploy import deploy_suite_web3
@@ -37,25 +38,6 @@ def lease_holder_pid(engine, name: str) -> int | None:
         holder = db.scalar(select(ServiceLease.holder).where(ServiceLease.name == name,
                                                              ServiceLease.expires_at > func.now()))
     return int(holder.split(":")[1]) if holder else None
-
-
-def claim_with_failover(urls: list[str], headers: dict, event_id: int, secret: str) -> int:
-    """A phone behind a load balancer: one server first; when it does not answer, the next."""
-    deadline = time.monotonic() + 60 + ATTENDEES
-    while time.monotonic() < deadline:
-        for url in urls:
-            try:
-                response = httpx.post(f"{url}/events/{event_id}/claims", json={"method": "code", "secret": secret},
-                                      headers=headers, timeout=10)
-            except httpx.HTTPError:
-                continue
-            assert response.status_code < 500, response.text
-            if response.status_code == 202:
-                return response.json()["id"]
-            assert response.status_code == 409 and response.json()["error"] == "already_claimed", response.text
-            return response.json()["claim_id"]
-        time.sleep(0.2)
-    raise AssertionError("no server answered the claim")
 
 
 def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, postgres, tmp_path):
@@ -110,8 +92,8 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
                 watcher = threading.Thread(target=watch)
                 watcher.start()
                 with ThreadPoolExecutor(8) as pool:
-                    futures = [pool.submit(claim_with_failover,
-                                           [(a, b)[i % 2].url, (b, a)[i % 2].url], members[i], event["id"], secrets[i])
+                    futures = [pool.submit(claim_until_answered, [(a, b)[i % 2].url, (b, a)[i % 2].url],
+                                           members[i], event["id"], secrets[i], 120)
                                for i in range(ATTENDEES)]
                     while sum(f.done() for f in futures) < ATTENDEES // 2:
                         time.sleep(0.02)
@@ -124,13 +106,7 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
                     time.sleep(0.1)
                 takeover_s = time.monotonic() - killed_at
                 print(f"relayer taken over {takeover_s:.1f} s after the kill (lease {LEASE_TTL_S} s)")
-                deadline = time.monotonic() + 60 + ATTENDEES
-                while True:
-                    statuses = [httpx.get(f"{standby.url}/claims/{cid}", headers=h).json()["status"]
-                                for h, cid in zip(members, claim_ids)]
-                    if all(s == "confirmed" for s in statuses) or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.5)
+                statuses = claim_statuses(standby.url, members, claim_ids, timeout=60 + ATTENDEES)
                 watching.set()
                 watcher.join()
                 assert statuses == ["confirmed"] * ATTENDEES

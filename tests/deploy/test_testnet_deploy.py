@@ -20,8 +20,8 @@ from web3 import Web3
 from backend.chain.contracts import abi
 from backend.core.config import Settings
 from backend.main import create_app
-from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
-from tests.helpers.processes import free_port
+from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
+from tests.helpers.processes import Anvil, free_port
 
 SEPOLIA = 11155111
 KEY_ENCRYPTION_KEY = base64.b64encode(os.urandom(32)).decode()  # a real one: dev keys are refused off chain 31337
@@ -30,19 +30,10 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 @pytest.fixture(scope="module")
 def standin(project_root):
-    port = free_port()
-    anvil = subprocess.Popen(
-        [str(project_root / ".bin" / "anvil"), "--port", str(port), "--chain-id", str(SEPOLIA), "--accounts", "0",
-         "--block-time", "1", "--enable-tx-gas-limit", "--silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    w3 = Web3(Web3.HTTPProvider(url))
-    wait_for(lambda: w3.is_connected(), timeout=20, what="stand-in testnet")
-    assert w3.eth.accounts == []  # nothing unlocked: every key comes from the environment
-    yield url, w3
-    anvil.terminate()
-    anvil.wait(timeout=10)
+    chain = Anvil(project_root, "--chain-id", str(SEPOLIA), "--accounts", "0", "--block-time", "1")
+    assert chain.w3.eth.accounts == []  # nothing unlocked: every key comes from the environment
+    yield chain.url, chain.w3
+    chain.stop()
 
 
 def funded_key(w3: Web3, ether: int) -> Account:

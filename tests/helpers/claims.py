@@ -1,0 +1,38 @@
+"""Claims as phones send them to a real backend process over HTTP, for the tests that kill or stall things."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+
+def claim_until_answered(urls: list[str], headers: dict, event_id: int, secret: str, timeout: float) -> int:
+    """What a phone does (behind a load balancer, when there are several servers): send the claim, and while no
+    server answers, send it again. Returns the claim id: 202, or 409 naming the claim that an answer lost in a crash
+    had already stored. A server error fails the test: a crash must look like a lost answer, never like a 500."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for url in urls:
+            try:
+                response = httpx.post(f"{url}/events/{event_id}/claims", json={"method": "code", "secret": secret},
+                                      headers=headers, timeout=10)
+            except httpx.HTTPError:
+                continue
+            assert response.status_code < 500, response.text
+            if response.status_code == 202:
+                return response.json()["id"]
+            assert response.status_code == 409 and response.json()["error"] == "already_claimed", response.text
+            return response.json()["claim_id"]
+        time.sleep(0.3)
+    raise AssertionError("no server answered the claim")
+
+
+def claim_statuses(url: str, members: list[dict], claim_ids: list[int], timeout: float) -> list[str]:
+    """Each member's claim status, polled until all are confirmed or the time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = [httpx.get(f"{url}/claims/{cid}", headers=h).json()["status"] for h, cid in zip(members, claim_ids)]
+        if all(s == "confirmed" for s in statuses) or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.5)
