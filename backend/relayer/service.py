@@ -172,7 +172,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 if self._has_live(session, "create_event", event.id):
                     continue
                 org = event.organization
-                args = [org.chain_id, "", event.points, _ts(event.claim_start), _ts(event.claim_end), event.capacity]
+                args = [org.chain_id, "", event.points, _ts(event.claim_start),
+                        _ts(event.claim_end) + timing.ISSUE_GRACE_S, event.capacity]
                 data = self.contracts.badges.encode_abi("createEvent", args=args)
                 self._sign(session, self._account_of(org), self.contracts.badges.address, data, "create_event",
                            event.id, org.id)

@@ -61,6 +61,10 @@ GAS_MARGIN = 1.25
 # one; when that moves its snapshot to a second no proposal has used yet, registering the snapshot writes a fresh
 # storage slot (~22k gas) the estimate did not include (seen: +24% on ~83k, past GAS_MARGIN).
 PROPOSE_EXTRA_GAS = 30_000
+# An event's claim window on chain closes this long after the window the API accepts claims in: a claim accepted in
+# the window's last second is still waiting for its batch, and after a node outage the queue may be minutes long.
+# Without it such claims would revert on chain (ClaimWindowClosed) although the attendee was told "accepted".
+ISSUE_GRACE_S = 3600
 # The per-transaction cap public networks enforce (EIP-7825).
 TX_GAS_CAP = 16_777_216
 # A claim whose transaction reverted is retried alone; after this many attempts it fails with the reason.

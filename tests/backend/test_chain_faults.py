@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -121,6 +122,21 @@ def test_the_relayer_recovers_when_its_nonce_was_used_from_outside(client, suite
     confirmed = wait_confirmed(member, claim["id"])
     reissued = web3.eth.get_transaction(confirmed["tx_hash"])
     assert reissued["nonce"] == ours.nonce + 1 and reissued["from"] == org["issuer_address"]
+    assert suite.badges.balanceOf(member.me()["wallet_address"], event["token_id"]) == 1
+
+
+def test_a_claim_accepted_at_the_last_second_is_issued_after_the_window(client, suite, pause_mining):
+    """The attendee was told "accepted" a moment before the claim window closed; the block that issues the badge
+    comes after it (a busy network): the badge must still arrive."""
+    now = datetime.now(timezone.utc)
+    organizer, _org, event = organizer_with_event(client, claim_end=(now + timedelta(seconds=4)).isoformat())
+    pause_mining()
+    member, claim = claim_one(client, organizer, event)
+    wait_for(lambda: issue_tx(client, event["id"]), what="issue broadcast")
+    time.sleep(max(0.0, (now + timedelta(seconds=5) - datetime.now(timezone.utc)).total_seconds()))
+    rpc("evm_mine")
+    assert web3.eth.get_block("latest")["timestamp"] > (now + timedelta(seconds=4)).timestamp()
+    wait_confirmed(member, claim["id"])
     assert suite.badges.balanceOf(member.me()["wallet_address"], event["token_id"]) == 1
 
 
