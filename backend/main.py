@@ -51,6 +51,7 @@ def start_services(app: FastAPI, settings: Settings) -> None:
                           Account.from_key(settings.relayer_private_key.get_secret_value()),
                           confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
                           chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
+        relayer.mode = settings.relayer_mode
         relayer.start()
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)

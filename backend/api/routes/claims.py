@@ -58,6 +58,12 @@ def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
     )
 
 
+def _existing_throttles(session: Session, keys: list[str]) -> list[GuessThrottle]:
+    """The throttle rows these keys have. A row is made at the first wrong code only, so that a right code writes
+    nothing before the claim itself (the write lock of SQLite is then held for the insert alone)."""
+    return [row for key in keys if (row := session.get(GuessThrottle, key)) is not None]
+
+
 def _throttles(session: Session, keys: list[str]) -> list[GuessThrottle]:
     rows = []
     for key in keys:
@@ -86,7 +92,8 @@ def _refuse_if_locked(rows: list[GuessThrottle]) -> None:
             )
 
 
-def _count_failure(session: Session, rows: list[GuessThrottle], reason: HTTPException) -> None:
+def _count_failure(session: Session, keys: list[str], reason: HTTPException) -> None:
+    rows = _throttles(session, keys)
     now = utcnow()
     for row in rows:
         if now - row.window_start > GUESS_WINDOW:
@@ -100,14 +107,14 @@ def _count_failure(session: Session, rows: list[GuessThrottle], reason: HTTPExce
     raise reason
 
 
-def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[GuessThrottle]) -> ClaimCode | None:
+def _check_secret(session: Session, event: Event, body: ClaimCreate, keys: list[str]) -> ClaimCode | None:
     """Returns the code row to consume (printed codes), or None; raises 400/410 for a wrong or spent secret."""
     wrong = HTTPException(400, {"error": "invalid_code", "message": "This code is not valid for this event. / "
                                                                     "このコードはこのイベントでは使えません。"})
     if body.method == ClaimMethod.code:
         code = session.get(ClaimCode, secret_hash(body.secret))
         if code is None or code.event_id != event.id:
-            _count_failure(session, rows, wrong)
+            _count_failure(session, keys, wrong)
         if code.used_at is not None:
             raise HTTPException(410, {"error": "code_already_used",
                                       "message": "This code has already been used. / このコードは使用済みです。"})
@@ -123,9 +130,9 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, rows: list[
                 raise HTTPException(410, {"error": "kiosk_code_expired",
                                           "message": "This code has expired: scan the screen again. / "
                                                      "コードの有効期限が切れました。もう一度読み取ってください。"})
-        _count_failure(session, rows, wrong)
+        _count_failure(session, keys, wrong)
     if event.word_hash is None or not hmac.compare_digest(secret_hash(body.secret.casefold()), event.word_hash):
-        _count_failure(session, rows, wrong)
+        _count_failure(session, keys, wrong)
     return None
 
 
@@ -135,8 +142,8 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
     event = get_event(session, event_id)
-    rows = _throttles(session, [f"user:{user.id}", f"ip:{client_ip(request)}"])
-    _refuse_if_locked(rows)
+    keys = [f"user:{user.id}", f"ip:{client_ip(request)}"]
+    _refuse_if_locked(_existing_throttles(session, keys))
     exporting = session.scalar(select(func.count()).select_from(WalletExport).where(
         WalletExport.user_id == user.id, WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))))
     if exporting:
@@ -153,7 +160,7 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。",
                                   "claim_id": existing.id})
-    code = _check_secret(session, event, body, rows)
+    code = _check_secret(session, event, body, keys)
     now = utcnow()
     if not event.claim_start <= now <= event.claim_end:
         raise HTTPException(403, {"error": "claim_window_closed",
@@ -161,9 +168,8 @@ def claim(event_id: int, body: ClaimCreate, request: Request, session: SessionDe
                                              f" to {event.claim_end.isoformat()}. / 受け取り期間外です。",
                                   "claim_start": event.claim_start.isoformat(),
                                   "claim_end": event.claim_end.isoformat()})
-    taken = session.scalar(select(func.count()).select_from(Claim).where(
-        Claim.event_id == event_id, Claim.status != ClaimStatus.failed))
-    if event.capacity and taken >= event.capacity:
+    if event.capacity and session.scalar(select(func.count()).select_from(Claim).where(
+            Claim.event_id == event_id, Claim.status != ClaimStatus.failed)) >= event.capacity:
         raise HTTPException(409, {"error": "event_full",
                                   "message": "All badges of this event have been given out. / "
                                              "このイベントのバッジはすべて配布されました。"})
