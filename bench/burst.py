@@ -44,6 +44,7 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         requests = [{"method": "POST", "path": f"/api/events/{evs[i % events]['id']}/claims", "token": m.token,
                      "json": {"method": "word", "secret": WORDS[i % events].upper()}}  # spoken: any case
                     for i, m in enumerate(members)]
+        cpu_before = stack.server_cpu_s()
         records = run_load({"base": stack.base, "concurrency": clients, "deadline_s": max(120, claims / 10),
                             "timeout_s": 60, "requests": requests}, timeout=max(120, claims / 10))
         accepted = {r["id"]: i for i, r in enumerate(records) if r["status"] == 202}
@@ -58,6 +59,7 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         deadline = time.monotonic() + confirm_timeout
         while in_flight() and time.monotonic() < deadline:
             time.sleep(0.25)
+        server_cpu = stack.server_cpu_s() - cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Claim.id, Claim.user_id, Claim.event_id, Claim.status, Claim.confirmed_at,
                                           Claim.recipient)).all()
@@ -87,6 +89,9 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
             "p50_request_ms": round(percentile(latencies, 50), 1), "p99_request_ms": round(percentile(latencies, 99), 1),
             "lost": max(lost_db, lost_chain), "duplicated": db_duplicates + sum(1 for b in balances if b > 1),
             "not_accepted": len(records) - len(accepted), "statuses": statuses,
+            # CPU the backend used from the first request to the last confirmation, per claim: less noisy than the
+            # rates on a shared machine
+            "server_cpu_ms_per_claim": round(server_cpu * 1000 / max(1, len(records)), 2),
         }
 
 

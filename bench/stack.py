@@ -165,6 +165,11 @@ class Stack:
 
         wait_until(healthy, READY_TIMEOUT_S, "backend healthy", 0.2)
 
+    def server_cpu_s(self) -> float:
+        """CPU time (user + system, all threads) the backend process has used so far."""
+        fields = Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:
         """An organization and `count` events through the API, waited for on chain; the organization's gas budget
