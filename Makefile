@@ -30,7 +30,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither networks lock lock-slither clean bench-gas deploy
+.PHONY: help setup run test slither networks lock lock-slither clean bench bench-gas bench-burst bench-votes bench-reads deploy
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -38,7 +38,11 @@ help:
 	@echo "make slither  static analysis of contracts/ (fails on any finding not triaged in docs/slither.md)"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
 	@echo "make deploy NETWORK=kyoso-sepolia [DRY_RUN=1] [FRESH=1]  deploy to a testnet (docs/deploy.md)"
+	@echo "make bench  every benchmark below, each on its own Anvil and database (bench/results/*.json, docs/benchmarks.md)"
 	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
+	@echo "make bench-burst [CLAIMS=10000] festival burst, batched vs naive relayer vs 2 s blocks (bench/results/burst.json)"
+	@echo "make bench-votes [VOTERS=1000]  gasless votes on one proposal (bench/results/votes.json)"
+	@echo "make bench-reads [MEMBERS=10000] gallery and proposal pages with 100,000 badges (bench/results/reads.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
 
@@ -101,9 +105,27 @@ deploy: setup
 	@test -n "$(NETWORK)" || { echo "usage: make deploy NETWORK=<kyoso-sepolia|kyoso-base-sepolia|kyoso-polygon-amoy|kyoso-soneium-minato> [DRY_RUN=1] [FRESH=1]"; exit 2; }
 	@$(PY) tools/brownie_run.py scripts/deploy.py --network $(NETWORK) -- $(if $(filter 1,$(DRY_RUN)),--dry-run) $(if $(filter 1,$(FRESH)),--fresh)
 
+# Benchmarks (docs/benchmarks.md). Each starts an Anvil of its own on a free port (never 8545 or 8546), so they can
+# run beside `make run` and `make test`.
+CLAIMS ?= 10000
+CLIENTS ?= 100
+VOTERS ?= 1000
+MEMBERS ?= 10000
+
+bench: bench-gas bench-burst bench-votes bench-reads
+
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
 bench-gas: setup
-	$(PY) tools/brownie_run.py bench/gas.py --network kyoso-test
+	$(PY) bench/run_gas.py
+
+bench-burst: setup
+	$(PY) bench/burst.py --claims $(CLAIMS) --clients $(CLIENTS)
+
+bench-votes: setup
+	$(PY) bench/votes.py --voters $(VOTERS) --clients $(CLIENTS)
+
+bench-reads: setup
+	$(PY) bench/reads.py --members $(MEMBERS)
 
 lock:
 	tools/lock.sh
