@@ -76,6 +76,7 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         lost_chain = sum(1 for cid, i in accepted.items() if balances[i] == 0)
         last_confirmed = max((r.confirmed_at.timestamp() for r in confirmed), default=None)
         latencies = [(r["end"] - r["start"]) * 1000 for r in records if r["status"] == 202]
+        waits = [(r.confirmed_at - r.created_at).total_seconds() for r in confirmed]
         statuses: dict[str, int] = {}
         for r in records:
             statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
@@ -87,6 +88,9 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
             "requests_s": round(last_answer - first, 2),
             "last_confirmed_after_s": round(last_confirmed - last_answer, 2) if last_confirmed else None,
             "p50_request_ms": round(percentile(latencies, 50), 1), "p99_request_ms": round(percentile(latencies, 99), 1),
+            # from the claim stored (202) to its confirmation stored by the relayer
+            "p50_accepted_to_confirmed_s": round(percentile(waits, 50), 2) if waits else None,
+            "p99_accepted_to_confirmed_s": round(percentile(waits, 99), 2) if waits else None,
             "lost": max(lost_db, lost_chain), "duplicated": db_duplicates + sum(1 for b in balances if b > 1),
             "not_accepted": len(records) - len(accepted), "statuses": statuses,
             # CPU the backend used from the first request to the last confirmation, per claim: less noisy than the

@@ -63,6 +63,7 @@ def votes(voters: int, clients: int, confirm_timeout: float) -> dict:
 
         requests = [{"method": "POST", "path": f"/api/proposals/{proposal_id}/votes", "token": m.token,
                      "json": {"support": (0, 1, 1, 2)[i % 4]}} for i, m in enumerate(members)]
+        cpu_before = stack.server_cpu_s()
         records = run_load({"base": stack.base, "concurrency": clients, "deadline_s": 300, "timeout_s": 60,
                             "requests": requests}, timeout=300)
         accepted = [i for i, r in enumerate(records) if r["status"] == 202]
@@ -77,6 +78,7 @@ def votes(voters: int, clients: int, confirm_timeout: float) -> dict:
         deadline = time.monotonic() + confirm_timeout
         while in_flight() and time.monotonic() < deadline:
             time.sleep(0.1)
+        server_cpu = stack.server_cpu_s() - cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Vote.voter, Vote.status, Vote.confirmed_at)).all()
             db_duplicates = session.scalar(select(func.count()).select_from(
@@ -99,6 +101,7 @@ def votes(voters: int, clients: int, confirm_timeout: float) -> dict:
                                                       else 0),
             # a vote counted twice would show as more weight on chain than the accepted votes carry
             "duplicated": db_duplicates + max(0, counted - POINTS * len(accepted)) // POINTS,
+            "server_cpu_ms_per_vote": round(server_cpu * 1000 / max(1, len(records)), 2),
             "tally_points": counted, "not_accepted": len(records) - len(accepted),
         }
 
