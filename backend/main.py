@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -106,6 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except RegistryError as exc:
                 state.deployment_problem = str(exc)
         start_services(app, settings)
+        # Everything loaded so far (contract ABIs, templates, the ORM's mappers) lives as long as the app: kept out of
+        # the garbage collector's full passes, which otherwise stalled requests (p99 of the proposal page, docs/
+        # benchmarks.md).
+        gc.freeze()
         yield
         if state.services is not None:
             for service in (state.services.relayer, state.services.indexer):

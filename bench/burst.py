@@ -28,17 +28,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from backend.models import Claim, ClaimStatus, OutboundTx  # noqa: E402
+from backend.models import Claim, ClaimMethod, ClaimStatus, OutboundTx, utcnow  # noqa: E402
 from bench.stack import Stack, chain_balances, machine, percentile, run_load, write_result  # noqa: E402
 
 MODES = {"batched": ("batched", None), "naive": ("naive", None), "interval2s": ("batched", 2)}
 WORDS = ["hyakumangoku", "kenrokuen", "higashichaya", "omicho", "kanazawa", "utatsuyama", "nagamachi", "asanogawa"]
 
 
-def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float) -> dict:
+def relayer_drain(stack, members, evs: list[dict], timeout: float) -> dict:
+    """The relayer alone, without the API in front: claims stored as accepted all at once (as the claim route stores
+    them), then the time until the relayer has confirmed every one."""
+    with stack.sessions.begin() as session:
+        start = utcnow()
+        session.add_all(Claim(user_id=m.user_id, event_id=evs[i % len(evs)]["id"], recipient=m.address,
+                              method=ClaimMethod.word, created_at=start) for i, m in enumerate(members))
+    ids = {m.user_id for m in members}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with stack.sessions() as session:
+            rows = session.execute(select(Claim.status, Claim.confirmed_at).where(Claim.user_id.in_(ids))).all()
+        if all(r.status in (ClaimStatus.confirmed, ClaimStatus.failed) for r in rows):
+            break
+        time.sleep(0.25)
+    confirmed = [r.confirmed_at for r in rows if r.status == ClaimStatus.confirmed]
+    took = (max(confirmed) - start).total_seconds() if confirmed else None
+    return {"drain_claims": len(members), "drain_confirmed": len(confirmed),
+            "drain_confirmed_per_s": round(len(confirmed) / took, 1) if took else 0.0}
+
+
+def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float, drain_claims: int = 0) -> dict:
     relayer_mode, block_time = MODES[mode]
     with Stack(block_time=block_time, relayer_mode=relayer_mode) as stack:
         organizer, *members = stack.add_members(claims + 1)
+        drain_members = stack.add_members(drain_claims, prefix="drain") if drain_claims else []
         stack.start()
         _org, evs = stack.organization_with_events(organizer, events, words=WORDS[:events])
         requests = [{"method": "POST", "path": f"/api/events/{evs[i % events]['id']}/claims", "token": m.token,
@@ -62,6 +84,7 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         server_cpu = stack.server_cpu_s() - cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Claim.id, Claim.user_id, Claim.event_id, Claim.status, Claim.confirmed_at,
+                                          Claim.created_at,
                                           Claim.recipient)).all()
             db_duplicates = session.scalar(select(func.count()).select_from(
                 select(Claim.user_id, Claim.event_id).where(Claim.status == ClaimStatus.confirmed)
@@ -80,7 +103,9 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         statuses: dict[str, int] = {}
         for r in records:
             statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
+        drain = relayer_drain(stack, drain_members, evs, confirm_timeout) if drain_members else {}
         return {
+            **drain,
             "claims": claims, "events": events, "clients": clients, "accepted": len(accepted),
             "confirmed": len(confirmed), "issue_transactions": txs,
             "accepted_per_s": round(len(accepted) / (last_answer - first), 1),
@@ -105,6 +130,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--events", type=int, default=4)
     parser.add_argument("--clients", type=int, default=100, help="concurrent HTTP connections of the load generator")
     parser.add_argument("--modes", default="batched,naive,interval2s")
+    parser.add_argument("--drain-claims", type=int, default=2000,
+                        help="after the burst, this many claims stored at once for the relayer alone (0: skip)")
     parser.add_argument("--confirm-timeout", type=float, default=None,
                         help="seconds to wait for confirmations after the last answer (default: claims / 20, >= 120)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here instead of bench/results/")
@@ -114,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {}
     for mode in args.modes.split(","):
         print(f"burst: {mode}, {args.claims} claims over {args.events} events, {args.clients} clients", flush=True)
-        figures = burst(mode, args.claims, args.events, args.clients, timeout)
+        figures = burst(mode, args.claims, args.events, args.clients, timeout, args.drain_claims)
         print(f"burst: {mode}: {json.dumps(figures)}", flush=True)
         prefix = {"batched": "", "naive": "naive_", "interval2s": "interval2s_"}[mode]
         result.update({f"{prefix}{k}": v for k, v in figures.items() if not (prefix and k in ("claims", "events",
