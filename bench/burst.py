@@ -29,7 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from backend.models import Claim, ClaimMethod, ClaimStatus, OutboundTx, utcnow  # noqa: E402
-from bench.stack import Stack, chain_balances, machine, percentile, run_load, write_result  # noqa: E402
+from bench.stack import (  # noqa: E402
+    Stack,
+    answered_window,
+    chain_balances,
+    finish,
+    percentile,
+    run_load,
+    wait_settled,
+)
 
 MODES = {"batched": ("batched", None), "naive": ("naive", None), "interval2s": ("batched", 2)}
 WORDS = ["hyakumangoku", "kenrokuen", "higashichaya", "omicho", "kanazawa", "utatsuyama", "nagamachi", "asanogawa"]
@@ -70,17 +78,8 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         records = run_load({"base": stack.base, "concurrency": clients, "deadline_s": max(120, claims / 10),
                             "timeout_s": 60, "requests": requests}, timeout=max(120, claims / 10))
         accepted = {r["id"]: i for i, r in enumerate(records) if r["status"] == 202}
-        first = min(r["start"] for r in records if r["start"])
-        last_answer = max(r["end"] for r in records if r["end"])
-
-        def in_flight() -> int:  # also claims whose answer the client never got (they count as not accepted)
-            with stack.sessions() as session:
-                return session.scalar(select(func.count()).select_from(Claim).where(
-                    Claim.status.in_((ClaimStatus.accepted, ClaimStatus.submitted))))
-
-        deadline = time.monotonic() + confirm_timeout
-        while in_flight() and time.monotonic() < deadline:
-            time.sleep(0.25)
+        first, last_answer = answered_window(records)
+        wait_settled(stack, Claim.status, (ClaimStatus.accepted, ClaimStatus.submitted), confirm_timeout)
         server_cpu = stack.server_cpu_s() - cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Claim.id, Claim.user_id, Claim.event_id, Claim.status, Claim.confirmed_at,
@@ -137,7 +136,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here instead of bench/results/")
     args = parser.parse_args(argv)
     timeout = args.confirm_timeout or max(120.0, args.claims / 20)
-    command = "python bench/burst.py " + " ".join(argv if argv is not None else sys.argv[1:])
     result: dict = {}
     for mode in args.modes.split(","):
         print(f"burst: {mode}, {args.claims} claims over {args.events} events, {args.clients} clients", flush=True)
@@ -147,14 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         result.update({f"{prefix}{k}": v for k, v in figures.items() if not (prefix and k in ("claims", "events",
                                                                                             "clients"))})
     result.setdefault("claims", args.claims)
-    result.update(machine())
-    result["command"] = command.strip()
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    else:
-        print(f"wrote {write_result('burst', result)}")
-    return result
-
+    return finish("burst", "bench/burst.py", result, argv, args.out)
 
 if __name__ == "__main__":
     main()

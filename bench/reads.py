@@ -14,7 +14,6 @@ is the page's own time), after 20 unmeasured warm-up requests; p50/p99 in ms. Wr
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import secrets
 import sys
@@ -37,7 +36,7 @@ from backend.models import (  # noqa: E402
     RelayStatus,
     Vote,
 )
-from bench.stack import Stack, machine, percentile, run_load, wait_until, write_result  # noqa: E402
+from bench.stack import Stack, finish, percentile, run_load, wait_until  # noqa: E402
 
 WARM_UP = 20
 CHUNK = 5000
@@ -158,14 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"reads: {args.members} members x {args.badges_per_member} badges", flush=True)
     result = reads(args.members, args.badges_per_member, args.events, args.proposals, args.votes_per_proposal,
                    args.requests, args.clients)
-    result.update(machine())
-    result["command"] = ("python bench/reads.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    else:
-        print(f"wrote {write_result('reads', result)}")
-    return result
-
+    return finish("reads", "bench/reads.py", result, argv, args.out)
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ from backend.core.db import make_engine, migrate, session_factory  # noqa: E402
 from backend.core.keys import KeyVault  # noqa: E402
 from backend.core.security import TOKEN_BYTES, new_secret, secret_hash  # noqa: E402
 from backend.models import AccessToken, CustodialKey, Organization, User, WalletKind  # noqa: E402
-from tests.helpers.processes import Captured, free_port  # noqa: E402
+from tests.helpers.processes import Captured, free_port, wait_for  # noqa: E402
 from tests.helpers.web3_deploy import BUILD, deploy_suite_web3  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -45,13 +45,7 @@ READY_TIMEOUT_S = 60
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise RuntimeError(f"{what} not reached within {timeout} s")
+    return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
 
 def ensure_compiled() -> None:
@@ -229,6 +223,34 @@ def run_load(job: dict, timeout: float) -> list[dict]:
         return json.loads(out_file.read_text())
 
 
+def answered_window(records: list[dict]) -> tuple[float, float]:
+    """(first request sent, last answer received), wall-clock seconds."""
+    return min(r["start"] for r in records if r["start"]), max(r["end"] for r in records if r["end"])
+
+
+def wait_settled(stack: "Stack", status_column, in_flight: tuple, timeout: float) -> None:
+    """Waits until no row has a status in `in_flight` (accepted or submitted), or `timeout` seconds. Rows whose
+    answer the client never got count too: they are still the relayer's work."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with stack.sessions() as session:
+            if not session.scalar(select(func.count()).where(status_column.in_(in_flight))):
+                return
+        time.sleep(0.1)
+
+
+def finish(name: str, script: str, result: dict, argv: list[str] | None, out: Path | None) -> dict:
+    """Adds the machine, date and command to a result and writes it (to `out`, else bench/results/<name>.json)."""
+    result.update(machine())
+    result["command"] = f"python {script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["command"] = result["command"].strip()
+    if out:
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print(f"wrote {write_result(name, result)}")
+    return result
+
+
 def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -262,5 +284,3 @@ def chain_balances(badges, pairs: list[tuple[str, int]], chunk: int = 500) -> li
     return out
 
 
-__all__ = ["Stack", "Member", "run_load", "percentile", "machine", "write_result", "chain_balances", "wait_until",
-           "select", "RESULTS"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,7 +24,15 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from backend.models import Claim, ClaimMethod, ClaimStatus, RelayStatus, Vote  # noqa: E402
-from bench.stack import Stack, machine, percentile, run_load, wait_until, write_result  # noqa: E402
+from bench.stack import (  # noqa: E402
+    Stack,
+    answered_window,
+    finish,
+    percentile,
+    run_load,
+    wait_settled,
+    wait_until,
+)
 
 POINTS = 10
 VOTING_DELAY_S = 3600  # tests/helpers/web3_deploy.py's governor
@@ -67,17 +74,8 @@ def votes(voters: int, clients: int, confirm_timeout: float) -> dict:
         records = run_load({"base": stack.base, "concurrency": clients, "deadline_s": 300, "timeout_s": 60,
                             "requests": requests}, timeout=300)
         accepted = [i for i, r in enumerate(records) if r["status"] == 202]
-        first = min(r["start"] for r in records if r["start"])
-        last_answer = max(r["end"] for r in records if r["end"])
-
-        def in_flight() -> int:
-            with stack.sessions() as session:
-                return session.scalar(select(func.count()).select_from(Vote).where(
-                    Vote.status.in_((RelayStatus.accepted, RelayStatus.submitted))))
-
-        deadline = time.monotonic() + confirm_timeout
-        while in_flight() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        first, last_answer = answered_window(records)
+        wait_settled(stack, Vote.status, (RelayStatus.accepted, RelayStatus.submitted), confirm_timeout)
         server_cpu = stack.server_cpu_s() - cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Vote.voter, Vote.status, Vote.confirmed_at)).all()
@@ -116,15 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"votes: {args.voters} voters, {args.clients} clients", flush=True)
     result = votes(args.voters, args.clients, args.confirm_timeout)
     print(f"votes: {result}", flush=True)
-    result.update(machine())
-    result["command"] = ("python bench/votes.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
-    if args.out:
-        import json
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    else:
-        print(f"wrote {write_result('votes', result)}")
-    return result
-
+    return finish("votes", "bench/votes.py", result, argv, args.out)
 
 if __name__ == "__main__":
     main()
