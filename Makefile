@@ -30,7 +30,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither networks lock lock-slither clean bench bench-gas bench-burst bench-votes bench-reads deploy
+.PHONY: help setup run test slither networks lock lock-slither clean bench bench-gas bench-burst bench-votes bench-reads bench-report deploy
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -113,6 +113,7 @@ VOTERS ?= 1000
 MEMBERS ?= 10000
 
 bench: bench-gas bench-burst bench-votes bench-reads
+	$(PY) bench/report.py
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
 bench-gas: setup
@@ -126,6 +127,10 @@ bench-votes: setup
 
 bench-reads: setup
 	$(PY) bench/reads.py --members $(MEMBERS)
+
+# Rewrites the end-to-end tables of docs/benchmarks.md from bench/results/*.json
+bench-report:
+	$(PY) bench/report.py
 
 lock:
 	tools/lock.sh
