@@ -36,7 +36,7 @@ from backend.models import (  # noqa: E402
     RelayStatus,
     Vote,
 )
-from bench.stack import Stack, finish, percentile, run_load, wait_until  # noqa: E402
+from bench.stack import Stack, finish, percentile, run_load, stop_on_signals, wait_until  # noqa: E402
 
 WARM_UP = 20
 CHUNK = 5000
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    stop_on_signals()
     print(f"reads: {args.members} members x {args.badges_per_member} badges", flush=True)
     result = reads(args.members, args.badges_per_member, args.events, args.proposals, args.votes_per_proposal,
                    args.requests, args.clients)

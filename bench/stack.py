@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,16 @@ READY_TIMEOUT_S = 60
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
     return wait_for(predicate, timeout=timeout, interval=interval, what=what)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM (and SIGINT, which a shell ignores for background jobs) end a benchmark through its `with Stack()`
+    blocks, so that its Anvil and backend are stopped too."""
+    def _stop(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
 
 
 def ensure_compiled() -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import func, select  # noqa: E402
 from backend.models import Claim, ClaimMethod, ClaimStatus, RelayStatus, Vote  # noqa: E402
 from bench.stack import (  # noqa: E402
     Stack,
+    stop_on_signals,
     answered_window,
     finish,
     percentile,
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--confirm-timeout", type=float, default=120.0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    stop_on_signals()
     print(f"votes: {args.voters} voters, {args.clients} clients", flush=True)
     result = votes(args.voters, args.clients, args.confirm_timeout)
     print(f"votes: {result}", flush=True)
