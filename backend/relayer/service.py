@@ -247,7 +247,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 return
             tx = self._issue_event(event_id, limit=1)
             if tx is None:
-                continue  # on chain already, or it would revert (counted as an attempt)
+                return  # on chain already, would revert (an attempt counted), or waiting for a top-up: next tick
             with self.sessions.begin() as session:
                 tx = session.get(OutboundTx, tx.id)
                 self._send(session, tx)
