@@ -36,7 +36,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench-gas bench-faults deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-report bench-faults deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -45,7 +45,11 @@ help:
 	@echo "make fuzz   schemathesis against every API operation of a running stack, $(FUZZ_EXAMPLES) examples each"
 	@echo "make setup  install what is missing (Python venv from requirements/lock.txt, npm ci, solc adapter)"
 	@echo "make deploy NETWORK=kyoso-sepolia [DRY_RUN=1] [FRESH=1]  deploy to a testnet (docs/deploy.md)"
+	@echo "make bench  every benchmark below, each on its own Anvil and database (bench/results/*.json, docs/benchmarks.md)"
 	@echo "make bench-gas  gas of the contracts against the OpenZeppelin composition (bench/results/gas.json)"
+	@echo "make bench-burst [CLAIMS=10000] festival burst, batched vs naive relayer vs 2 s blocks (bench/results/burst.json)"
+	@echo "make bench-votes [VOTERS=1000]  gasless votes on one proposal (bench/results/votes.json)"
+	@echo "make bench-reads [MEMBERS=10000] gallery and proposal pages with 100,000 badges (bench/results/reads.json)"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
 	@echo "make lock-fuzz  rebuild requirements/fuzz-lock.txt from requirements/fuzz.in"
@@ -141,9 +145,32 @@ bench-faults: setup system-packages
 	  $(PY) -m pytest tests/backend/test_restart_safety.py tests/backend/test_chain_faults.py \
 	  tests/backend/test_scale_out.py --network kyoso-test -s $(PYTEST_ARGS)
 
+# Benchmarks (docs/benchmarks.md). Each starts an Anvil of its own on a free port (never 8545 or 8546), so they can
+# run beside `make run` and `make test`.
+CLAIMS ?= 10000
+CLIENTS ?= 100
+VOTERS ?= 1000
+MEMBERS ?= 10000
+
+bench: bench-gas bench-burst bench-votes bench-reads bench-faults
+	$(PY) bench/report.py
+
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
 bench-gas: setup
-	$(PY) tools/brownie_run.py bench/gas.py --network kyoso-test
+	$(PY) bench/run_gas.py
+
+bench-burst: setup
+	$(PY) bench/burst.py --claims $(CLAIMS) --clients $(CLIENTS)
+
+bench-votes: setup
+	$(PY) bench/votes.py --voters $(VOTERS) --clients $(CLIENTS)
+
+bench-reads: setup
+	$(PY) bench/reads.py --members $(MEMBERS)
+
+# Rewrites the end-to-end tables of docs/benchmarks.md from bench/results/*.json
+bench-report:
+	$(PY) bench/report.py
 
 lock:
 	tools/lock.sh

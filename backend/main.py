@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,6 +54,7 @@ def start_services(app: FastAPI, settings: Settings) -> None:
                           Account.from_key(settings.relayer_private_key.get_secret_value()),
                           confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
                           chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
+        relayer.mode = settings.relayer_mode
         relayer.start(Lease(state.session_factory, "relayer"))
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
@@ -107,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except RegistryError as exc:
                 state.deployment_problem = str(exc)
         start_services(app, settings)
+        # Everything loaded so far (contract ABIs, templates, the ORM's mappers) lives as long as the app: kept out of
+        # the garbage collector's full passes, which otherwise stalled requests (p99 of the proposal page, docs/
+        # benchmarks.md).
+        gc.freeze()
         yield
         if state.services is not None:
             for service in (state.services.relayer, state.services.indexer):

@@ -10,18 +10,31 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+SQLITE_POOL_SIZE = 16
+SQLITE_POOL_OVERFLOW = 64
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 30, "check_same_thread": False})
+        # More pooled connections than threads that can hold one (the API's thread pool of 40, the relayer, the
+        # indexer): with fewer, a burst of requests can take every connection while the sessions that would give one
+        # back wait for a free thread to close them (seen as 30 s QueuePool timeouts under load, bench/burst.py).
+        engine = create_engine(url, pool_pre_ping=True, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
+                               connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             # WAL lets readers work while the relayer writes; foreign keys are off by default in SQLite
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit is written to the WAL (the operating system has it, so it survives the
+            # process being killed, SIGKILL included) without an fsync per commit; only an operating-system crash or
+            # power loss can undo the last commits before a checkpoint. FULL fsyncs every commit (~3 ms here), which
+            # bounds the API at a few hundred writes per second (docs/benchmarks.md).
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

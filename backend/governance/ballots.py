@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from web3.contract import Contract
 
+from backend.chain import reads
 from backend.chain.eip712 import (
     BALLOT_TYPES,
     DELEGATION_TYPES,
@@ -34,7 +35,7 @@ def domain_of(contract: Contract) -> dict:
 
 
 def keyed_nonce(governor: Contract, voter: str, proposal_id: int) -> int:
-    return governor.get_function_by_signature("nonces(address,uint192)")(voter, proposal_id & KEY_MASK).call()
+    return reads.read(governor, "nonces(address,uint192)", voter, proposal_id & KEY_MASK)
 
 
 def plain_nonce(governor: Contract, voter: str) -> int:

@@ -24,6 +24,7 @@ log = logging.getLogger("kyoso.indexer")
 
 CURSOR = "contracts"
 MAX_BLOCKS_PER_STEP = 2_000
+MAX_LOGS_PER_STEP = 600  # about two festival batches (a claim leaves 3 logs), so a step's write transaction is short
 POLL_S = 0.5
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -69,10 +70,21 @@ class Indexer(BackgroundLoop):
                             self.contracts.governor.address],
                 "fromBlock": start, "toBlock": end,
             })
+            # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
+            # (~0.5 ms a log; a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
+            decoded = []
             for entry in logs:
                 event = self._decoders.get((entry["address"], "0x" + entry["topics"][0].hex().removeprefix("0x")))
-                if event is not None:
-                    self._apply(session, event.process_log(entry))
+                if event is None:
+                    continue
+                if len(decoded) >= MAX_LOGS_PER_STEP and entry["blockNumber"] != decoded[-1]["blockNumber"]:
+                    # whole blocks only; the rest next step: one long write transaction kept the API's claims and
+                    # the relayer's settlements waiting for seconds once the indexer fell behind in a burst
+                    end = entry["blockNumber"] - 1
+                    break
+                decoded.append(event.process_log(entry))
+            for item in decoded:
+                self._apply(session, item)
             cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]
             self._fix_quorums(session, end, cursor.block_timestamp)
             # in this transaction: a crash before the commit processes these blocks, and awards, again

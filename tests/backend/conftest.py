@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from backend.core.config import ANVIL_DEV_KEY_1, Settings
 from backend.main import create_app
+from tests.helpers.processes import wait_for  # noqa: F401 - tests import it from here
 
 API_BASE = "http://testserver/api"  # TestClient requests are relative to the JSON API
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
@@ -57,16 +58,6 @@ def settings(tmp_path, registry_dir) -> Settings:
 def client(settings):
     with TestClient(create_app(settings), base_url=API_BASE) as test_client:
         yield test_client
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 class Api:

@@ -116,9 +116,8 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
                                              f" to {event.claim_end.isoformat()}. / 受け取り期間外です。",
                                   "claim_start": event.claim_start.isoformat(),
                                   "claim_end": event.claim_end.isoformat()})
-    taken = session.scalar(select(func.count()).select_from(Claim).where(
-        Claim.event_id == event_id, Claim.status != ClaimStatus.failed))
-    if event.capacity and taken >= event.capacity:
+    if event.capacity and session.scalar(select(func.count()).select_from(Claim).where(
+            Claim.event_id == event_id, Claim.status != ClaimStatus.failed)) >= event.capacity:
         raise HTTPException(409, {"error": "event_full",
                                   "message": "All badges of this event have been given out. / "
                                              "このイベントのバッジはすべて配布されました。"})

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.api.errors import errors
+from backend.chain import reads as chain_reads
 from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
 from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep
@@ -371,7 +372,7 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     if proposal.snapshot is None:
         proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
         proposal.deadline = governor.functions.proposalDeadline(pid).call()
-    state = governor.functions.state(pid).call()
+    state = chain_reads.read(governor, "state(uint256)", pid, returns="uint8")
     if state == PENDING:
         opens = _at(proposal.snapshot + 1).isoformat()
         raise _error(409, "voting_not_started", f"Voting opens at {opens}.", "投票はまだ始まっていません。",
@@ -383,8 +384,8 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     if proposal.deadline - latest < VOTE_CLOSING_MARGIN_S:
         raise _error(409, "voting_closing", f"Voting closes in less than {VOTE_CLOSING_MARGIN_S} s: too late to be sure "
                      "the vote reaches the chain in time.", "投票締切の直前のため、受け付けられません。")
-    power = points.functions.getPastVotes(voter, proposal.snapshot).call()
-    if governor.functions.hasVoted(pid, voter).call():
+    power = chain_reads.read(points, "getPastVotes(address,uint256)", voter, proposal.snapshot)
+    if chain_reads.read(governor, "hasVoted(uint256,address)", pid, voter, returns="bool"):
         if given is None or not _used_on_chain(governor, proposal, voter, body, given):
             raise _error(409, "already_voted", "This wallet has already voted on this proposal.",
                          "このウォレットはこの提案に投票済みです。")

@@ -1,0 +1,149 @@
+"""Writes the end-to-end figures of bench/results/{burst,votes,reads}.json into docs/benchmarks.md (between the
+`<!-- bench:end-to-end -->` markers), as tables of measured against target: `python bench/report.py` (the last step
+of `make bench`). A result file that is missing leaves its table out."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- bench:end-to-end -->", "<!-- /bench:end-to-end -->"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _verdict(value, target: float, higher_is_better: bool, size_note: str = "") -> str:
+    if value is None:
+        return "missed (not measured)"
+    met = value >= target if higher_is_better else value <= target
+    return ("met" if met else "**missed**") + size_note
+
+
+def _target(target, higher: bool) -> str:
+    if target == 0:
+        return "0"
+    return ("≥ " if higher else "≤ ") + _fmt(target)
+
+
+def _run_line(r: dict) -> str:
+    return (f"Run {r['date']} on {r['machine']} ({r['cores']} cores; load average {r['load_average_1m_at_end']} at the "
+            f"end of the run, {r['load_average_5m_at_end']} over 5 min): `{r['command']}`")
+
+
+def burst_section(r: dict) -> list[str]:
+    ratio = r["confirmed_per_s"] / r["naive_confirmed_per_s"] if r.get("naive_confirmed_per_s") else None
+    rows = [
+        ("claims (one member each)", "claims", None, None),
+        ("accepted (202)", "accepted", None, None),
+        ("accepted / s", "accepted_per_s", None, None),
+        ("confirmed / s", "confirmed_per_s", 500, True),
+        ("last confirmed after the last answer, s", "last_confirmed_after_s", 20, False),
+        ("claim request p50, ms", "p50_request_ms", None, None),
+        ("claim request p99, ms", "p99_request_ms", 250, False),
+        ("accepted → confirmed p50, s", "p50_accepted_to_confirmed_s", None, None),
+        ("accepted → confirmed p99, s", "p99_accepted_to_confirmed_s", None, None),
+        ("issue transactions", "issue_transactions", None, None),
+        ("backend CPU per claim, ms", "server_cpu_ms_per_claim", None, None),
+        ("lost", "lost", 0, False),
+        ("duplicated", "duplicated", 0, False),
+        ("relayer alone: confirmed / s (claims stored at once)", "drain_confirmed_per_s", None, None),
+    ]
+    note = f" (at {r['claims']:,} claims; the target is for 10,000)" if r["claims"] < 10_000 else ""
+    out = ["## Festival burst (`make bench-burst` → `bench/results/burst.json`)", "",
+           _run_line(r), "",
+           f"{r['claims']:,} members claim badges of {r.get('events', 4)} events with the announced secret word, "
+           f"{r.get('clients', '?')} concurrent HTTP connections from a separate load-generator process (loopback). "
+           "Three stacks, one after the other in the same run: the relayer as it ships (batched, Anvil automine), "
+           "the naive baseline (`KYOSO_RELAYER_MODE=naive`: one transaction per claim, each receipt awaited before "
+           "the next) and the batched relayer with Anvil mining a block every 2 s.", "",
+           "| | batched | naive | batched, 2 s blocks | target (batched) | |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for label, key, target, higher in rows:
+        values = [r.get(key), r.get(f"naive_{key}", r.get(key) if key == "claims" else None),
+                  r.get(f"interval2s_{key}", r.get(key) if key == "claims" else None)]
+        verdict = _verdict(r.get(key), target, higher, note if target else "") if target is not None else ""
+        shown_target = _target(target, higher) if target is not None else ""
+        out.append(f"| {label} | " + " | ".join(_fmt(v) for v in values) + f" | {shown_target} | {verdict} |")
+    out.append(f"| confirmed / s, batched ÷ naive | {_fmt(ratio)} | | | ≥ 10 | "
+               f"{_verdict(ratio, 10, True)} |")
+    if r.get("naive_drain_confirmed_per_s"):
+        out.append(f"| relayer alone, batched ÷ naive | "
+                   f"{_fmt(r['drain_confirmed_per_s'] / r['naive_drain_confirmed_per_s'])} | | | | |")
+    return out
+
+
+def votes_section(r: dict) -> list[str]:
+    rows = [("votes (one member each)", "votes", None, None), ("accepted (202)", "accepted", None, None),
+            ("all confirmed after the first request, s", "all_confirmed_after_s", 5, False),
+            ("last confirmed after the last answer, s", "last_confirmed_after_s", None, None),
+            ("votes / s (confirmed)", "votes_per_s", None, None), ("accepted / s", "accepted_per_s", None, None),
+            ("vote request p50, ms", "p50_request_ms", None, None), ("vote request p99, ms", "p99_request_ms", None, None),
+            ("backend CPU per vote, ms", "server_cpu_ms_per_vote", None, None),
+            ("lost", "lost", 0, False), ("duplicated", "duplicated", 0, False)]
+    out = ["## Gasless votes (`make bench-votes` → `bench/results/votes.json`)", "", _run_line(r), "",
+           f"{r['votes']:,} custodial members (10 points each, from a badge issued by the relayer before the snapshot) "
+           f"vote on one proposal, {r.get('clients', '?')} concurrent connections; the backend signs each ballot "
+           "with the member's key, the relayer sends them 100 to a `multicall`.", "",
+           "| | measured | target | |", "| --- | ---: | ---: | --- |"]
+    for label, key, target, higher in rows:
+        shown_target = _target(target, higher) if target is not None else ""
+        verdict = _verdict(r.get(key), target, higher) if target is not None else ""
+        out.append(f"| {label} | {_fmt(r.get(key))} | {shown_target} | {verdict} |")
+    return out
+
+
+def reads_section(r: dict) -> list[str]:
+    pages = [("badge gallery, `GET /api/me/wallet` (member)", "gallery_api"), ("my page, `GET /me` (member)", "gallery_page"),
+             ("`GET /api/proposals`", "proposals_api"), ("`GET /api/proposals/{id}`", "proposal_api"),
+             ("proposal page, `GET /proposals/{id}`", "proposal_page"),
+             ("proposal page, `GET /proposals/{id}` (member: own vote and voting power)", "proposal_page_member")]
+    out = ["## Reads (`make bench-reads` → `bench/results/reads.json`)", "", _run_line(r), "",
+           f"{r['members']:,} members, {r['badges']:,} badges (badge_holdings rows, and as many confirmed claims), "
+           f"{r['events']} events, {r['proposals']} open proposals with {r['votes_per_proposal']} votes each; "
+           f"{r['requests_per_page']} requests per page, {r['clients']} at a time, after a warm-up.", "",
+           "| page | p50 ms | p99 ms | target p99 | |", "| --- | ---: | ---: | ---: | --- |"]
+    for label, key in pages:
+        out.append(f"| {label} | {_fmt(r.get(f'{key}_p50_ms'))} | {_fmt(r.get(f'{key}_p99_ms'))} | ≤ 50 | "
+                   f"{_verdict(r.get(f'{key}_p99_ms'), 50, False)} |")
+    return out
+
+
+def render() -> str:
+    parts = []
+    for name, section in (("burst", burst_section), ("votes", votes_section), ("reads", reads_section)):
+        result = _load(name)
+        if result is not None:
+            parts.append("\n".join(section(result)))
+    return "\n\n".join(parts)
+
+
+def main() -> None:
+    text = DOC.read_text()
+    block = f"{START}\n<!-- written by bench/report.py from bench/results/*.json; edit the script, not this -->\n\n" \
+            f"{render()}\n\n{END}"
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(text)
+    print(f"updated {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The benchmark harnesses at tiny sizes: they run end to end (each on an Anvil of its own, on a free port, never the
+tests' chain) and count what they must. Only correctness is asserted here, never a timing."""
+
+from __future__ import annotations
+
+from bench import burst, votes
+
+CLAIMS = 40
+
+
+def test_burst_batched_naive_and_interval_mining_lose_and_duplicate_nothing(tmp_path):
+    result = burst.main(["--claims", str(CLAIMS), "--events", "2", "--clients", "8",
+                         "--modes", "batched,naive,interval2s", "--out", str(tmp_path / "burst.json")])
+    for prefix in ("", "naive_", "interval2s_"):
+        assert result[f"{prefix}accepted"] == CLAIMS, result
+        assert result[f"{prefix}confirmed"] == CLAIMS, result
+        assert result[f"{prefix}lost"] == 0 and result[f"{prefix}duplicated"] == 0, result
+    assert result["issue_transactions"] < CLAIMS  # batched
+    assert result["naive_issue_transactions"] == CLAIMS  # one transaction per claim
+    assert (tmp_path / "burst.json").exists()
+
+
+def test_votes_all_counted_once(tmp_path):
+    result = votes.main(["--voters", "20", "--clients", "8", "--out", str(tmp_path / "votes.json")])
+    assert result["accepted"] == result["confirmed"] == 20, result
+    assert result["lost"] == 0 and result["duplicated"] == 0, result
+    assert result["tally_points"] == 20 * votes.POINTS
