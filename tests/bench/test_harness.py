@@ -10,7 +10,8 @@ CLAIMS = 40
 
 def test_burst_batched_naive_and_interval_mining_lose_and_duplicate_nothing(tmp_path):
     result = burst.main(["--claims", str(CLAIMS), "--events", "2", "--clients", "8",
-                         "--modes", "batched,naive,interval2s", "--out", str(tmp_path / "burst.json")])
+                         "--modes", "batched,naive,interval2s", "--drain-claims", "20",
+                         "--out", str(tmp_path / "burst.json")])
     for prefix in ("", "naive_", "interval2s_"):
         assert result[f"{prefix}accepted"] == CLAIMS, result
         assert result[f"{prefix}confirmed"] == CLAIMS, result
