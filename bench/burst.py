@@ -117,7 +117,8 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
             "p50_accepted_to_confirmed_s": round(percentile(waits, 50), 2) if waits else None,
             "p99_accepted_to_confirmed_s": round(percentile(waits, 99), 2) if waits else None,
             "lost": max(lost_db, lost_chain), "duplicated": db_duplicates + sum(1 for b in balances if b > 1),
-            "not_accepted": len(records) - len(accepted), "statuses": statuses,
+            "not_accepted": len(records) - len(accepted),
+            **{f"answers_{status}": count for status, count in sorted(statuses.items())},  # 0: no answer
             # CPU the backend used from the first request to the last confirmation, per claim: less noisy than the
             # rates on a shared machine
             "server_cpu_ms_per_claim": round(server_cpu * 1000 / max(1, len(records)), 2),
