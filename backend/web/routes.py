@@ -44,12 +44,14 @@ from backend.models import (
     Perk,
     PerkRedemption,
     User,
+    Vote,
 )
 from backend.schemas import CodesCreate, LoginCreate, RuleSpec, SignupCreate
 from backend.web.i18n import JST, LANG_COOKIE, LANGUAGES, Texts, language_of
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
+VOTERS_LISTED = 500  # on the proposal page; the API's /proposals/{id}/votes pages through all of them
 CHART_BUCKET = timedelta(minutes=10)
 CHART_BUCKETS = 18  # three hours of claims on the organizer's chart
 
@@ -215,8 +217,9 @@ def new_proposal_page(request: Request, user: OptionalUser):
 def proposal_page(proposal_id: DbId, request: Request, session: SessionDep, user: OptionalUser):
     services = _services(request)
     proposal = proposals.read_proposal(proposal_id, request, session, services, user)
-    votes = proposals.list_votes(proposal_id, session, limit=500, offset=0)
-    return render(request, "proposal.html", user, proposal=proposal, votes=votes)
+    votes = proposals.list_votes(proposal_id, session, limit=VOTERS_LISTED, offset=0)
+    voter_count = session.scalar(select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id))
+    return render(request, "proposal.html", user, proposal=proposal, votes=votes, voter_count=voter_count)
 
 
 @router.get("/treasury", response_class=HTMLResponse)
