@@ -7,12 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from brownie import web3
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from backend.api.routes.events import kiosk_code, kiosk_period
+from backend.main import create_app
 from backend.models import Event
-from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed, wait_for
+from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
 
 
 def test_sign_up_claim_with_a_printed_code_and_see_it_confirmed(client, suite):
@@ -29,10 +31,23 @@ def test_sign_up_claim_with_a_printed_code_and_see_it_confirmed(client, suite):
 
     assert suite.badges.balanceOf(address, event["token_id"]) == 1
     assert suite.points.balanceOf(address) == 10 and suite.points.getVotes(address) == 10
-    wallet = wait_for(lambda: (w := attendee.get("/me/wallet").json())["badges"] and w, what="indexer")
+    wallet = wait_for(lambda: (w := attendee.get("/me/wallet").json())["points"] and w, what="indexer")
     assert wallet["points"] == 10 and wallet["voting_power"] == 10
-    assert [b["token_id"] for b in wallet["badges"]] == [event["token_id"]]
+    assert [b["token_id"] for b in wallet["badges"]] == [event["token_id"]]  # once, indexed or just confirmed
     assert wallet["badges"][0]["tx_hash"] == claim["tx_hash"]
+
+
+def test_a_just_confirmed_badge_is_in_the_gallery_before_the_indexer_sees_it(settings, suite):
+    """The claim page says "confirmed" and links to the gallery: the badge must be there, even while the indexer is
+    behind (here: not running at all)."""
+    with TestClient(create_app(settings.model_copy(update={"indexer_enabled": False})), base_url=API_BASE) as client:
+        organizer, _org, event = organizer_with_event(client)
+        (code,) = codes(organizer, event["id"], 1)
+        attendee = Api(client)
+        claim = attendee.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}).json()
+        confirmed = wait_confirmed(attendee, claim["id"])
+        wallet = attendee.get("/me/wallet").json()
+    assert [(b["token_id"], b["tx_hash"]) for b in wallet["badges"]] == [(event["token_id"], confirmed["tx_hash"])]
 
 
 def test_second_claim_of_the_same_event_is_409_and_sends_nothing(client, suite):

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from backend.api.routes.claims import claim_public
 from backend.core.security import verify_password
 from backend.deps import CurrentUser, SessionDep, SettingsDep
-from backend.models import AccessToken, BadgeHolding, Claim, Event, Membership, PointsBalance, utcnow
+from backend.models import AccessToken, BadgeHolding, Claim, ClaimStatus, Event, Membership, PointsBalance, utcnow
 from backend.schemas import BadgePublic, PasswordConfirm, UserPublic, WalletPublic
 
 router = APIRouter(prefix="/me", tags=["me"])
@@ -22,19 +22,33 @@ def me(user: CurrentUser):
 @router.get("/wallet", response_model=WalletPublic)
 def wallet(session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """Badges and points at the member's address, from the indexer (what is on chain), never from the chain per
-    request."""
+    request. A badge whose claim the relayer has just seen confirmed in a block is shown too, before the indexer
+    reaches that block: the claim page says "confirmed" and links here, and the badge must be there."""
     holdings = session.execute(
         select(BadgeHolding, Event).outerjoin(Event, Event.token_id == BadgeHolding.token_id)
         .where(BadgeHolding.holder == user.wallet_address).order_by(BadgeHolding.block_number.desc())
     ).all()
+    indexed = {h.token_id for h, _ in holdings}
+    just_confirmed = [
+        (c, e) for c, e in session.execute(
+            select(Claim, Event).join(Event, Event.id == Claim.event_id)
+            .where(Claim.user_id == user.id, Claim.status == ClaimStatus.confirmed, Claim.tx_id.is_not(None),
+                   Claim.recipient == user.wallet_address).order_by(Claim.id.desc())
+        ).all() if e.token_id not in indexed
+    ]
     balance = session.get(PointsBalance, user.wallet_address)
     base = settings.public_base_url
+
+    def badge(token_id: int, event: Event | None, tx_hash: str, block: int) -> BadgePublic:
+        return BadgePublic(token_id=token_id, event_id=event.id if event else None,
+                           title_ja=event.title_ja if event else None, title_en=event.title_en if event else None,
+                           image_url=f"{base}/metadata/{token_id:064x}.svg", tx_hash=tx_hash, block_number=block)
+
     return WalletPublic(
         address=user.wallet_address, kind=user.wallet_kind,
         points=balance.balance if balance else 0, voting_power=balance.votes if balance else 0,
-        badges=[BadgePublic(token_id=h.token_id, event_id=e.id if e else None, title_ja=e.title_ja if e else None,
-                            title_en=e.title_en if e else None, image_url=f"{base}/metadata/{h.token_id:064x}.svg",
-                            tx_hash=h.tx_hash, block_number=h.block_number) for h, e in holdings],
+        badges=[badge(e.token_id, e, c.tx.tx_hash, c.tx.block_number) for c, e in just_confirmed]
+        + [badge(h.token_id, e, h.tx_hash, h.block_number) for h, e in holdings],
     )
 
 
