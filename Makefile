@@ -50,6 +50,7 @@ help:
 	@echo "make bench-burst [CLAIMS=10000] festival burst, batched vs naive relayer vs 2 s blocks (bench/results/burst.json)"
 	@echo "make bench-votes [VOTERS=1000]  gasless votes on one proposal (bench/results/votes.json)"
 	@echo "make bench-reads [MEMBERS=10000] gallery and proposal pages with 100,000 badges (bench/results/reads.json)"
+	@echo "make bench-faults [FAULT_CLAIMS=400 FAULT_KILLS=10]  the fault-injection tests at a larger size"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
 	@echo "make lock-fuzz  rebuild requirements/fuzz-lock.txt from requirements/fuzz.in"
