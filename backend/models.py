@@ -135,6 +135,8 @@ class Organization(Base):
     registered: Mapped[bool] = mapped_column(default=False)  # on chain, issuer role granted
     gas_budget: Mapped[int] = mapped_column(BigInteger, default=50_000_000)
     gas_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the estimate for its accepted and submitted claims (backend/core/gas_budget.py)
+    gas_reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")

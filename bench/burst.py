@@ -65,9 +65,10 @@ def relayer_drain(stack, members, evs: list[dict], timeout: float) -> dict:
             "drain_confirmed_per_s": round(len(confirmed) / took, 1) if took else 0.0}
 
 
-def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float, drain_claims: int = 0) -> dict:
+def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float, drain_claims: int = 0,
+          workers: int = 1, database: str = "sqlite") -> dict:
     relayer_mode, block_time = MODES[mode]
-    with Stack(block_time=block_time, relayer_mode=relayer_mode) as stack:
+    with Stack(block_time=block_time, relayer_mode=relayer_mode, workers=workers, database=database) as stack:
         organizer, *members = stack.add_members(claims + 1)
         drain_members = stack.add_members(drain_claims, prefix="drain") if drain_claims else []
         stack.start()
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--confirm-timeout", type=float, default=None,
                         help="seconds to wait for confirmations after the last answer (default: claims / 5, >= 120:"
                              " the naive baseline needs that long on a busy machine)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the backend")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: a PostgreSQL server of the run's own (Debian's binaries)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here instead of bench/results/")
     args = parser.parse_args(argv)
     stop_on_signals()
@@ -143,12 +147,14 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {}
     for mode in args.modes.split(","):
         print(f"burst: {mode}, {args.claims} claims over {args.events} events, {args.clients} clients", flush=True)
-        figures = burst(mode, args.claims, args.events, args.clients, timeout, args.drain_claims)
+        figures = burst(mode, args.claims, args.events, args.clients, timeout, args.drain_claims, args.workers,
+                        args.database)
         print(f"burst: {mode}: {json.dumps(figures)}", flush=True)
         prefix = {"batched": "", "naive": "naive_", "interval2s": "interval2s_"}[mode]
         result.update({f"{prefix}{k}": v for k, v in figures.items() if not (prefix and k in ("claims", "events",
                                                                                             "clients"))})
     result.setdefault("claims", args.claims)
+    result.update(workers=args.workers, database=args.database)
     return finish("burst", "bench/burst.py", result, argv, args.out)
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Writes the end-to-end figures of bench/results/{burst,votes,reads}.json into docs/benchmarks.md (between the
+"""Writes the end-to-end figures of bench/results/{burst,votes,reads,scale}.json into docs/benchmarks.md (between the
 `<!-- bench:end-to-end -->` markers), as tables of measured against target: `python bench/report.py` (the last step
 of `make bench`). A result file that is missing leaves its table out."""
 
@@ -124,9 +124,29 @@ def reads_section(r: dict) -> list[str]:
     return out
 
 
+def scale_section(r: dict) -> list[str]:
+    configs = r["configs"]
+    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    heads = [f"{c.split('_')[0]} × {names.get(c.split('_')[1], c.split('_')[1])}" for c in configs]
+    rows = [("accepted / s", "accepted_per_s"), ("confirmed / s", "confirmed_per_s"),
+            ("last confirmed after the last answer, s", "last_confirmed_after_s"),
+            ("claim request p50, ms", "p50_request_ms"), ("claim request p99, ms", "p99_request_ms"),
+            ("backend CPU per claim, ms (all worker processes)", "server_cpu_ms_per_claim"),
+            ("lost", "lost"), ("duplicated", "duplicated")]
+    out = ["## Scale-out (`make bench-scale` → `bench/results/scale.json`)", "", _run_line(r), "",
+           f"The festival burst's batched mode ({r['claims']:,} claims, {r['clients']} connections) against backends "
+           "of one or more uvicorn worker processes on one port; one process holds the relayer's and the indexer's "
+           "lease. PostgreSQL is a server of the run's own on the same machine (its CPU is not in the backend's).", "",
+           "| | " + " | ".join(heads) + " |", "| --- |" + " ---: |" * len(configs)]
+    for label, key in rows:
+        out.append(f"| {label} | " + " | ".join(_fmt(r.get(f"{c}_{key}")) for c in configs) + " |")
+    return out
+
+
 def render() -> str:
     parts = []
-    for name, section in (("burst", burst_section), ("votes", votes_section), ("reads", reads_section)):
+    for name, section in (("burst", burst_section), ("votes", votes_section), ("reads", reads_section),
+                          ("scale", scale_section)):
         result = _load(name)
         if result is not None:
             parts.append("\n".join(section(result)))

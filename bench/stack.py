@@ -101,16 +101,25 @@ class Stack:
     """Chain + deployed suite + database + backend. Members are created (`add_members`) before `start()`."""
 
     def __init__(self, block_time: float | None = None, relayer_mode: str = "batched", workdir: Path | None = None,
-                 indexer: bool = True):
+                 indexer: bool = True, workers: int = 1, database: str = "sqlite"):
+        """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
+        indexer's lease (backend/core/lease.py). `database`: "sqlite" (a file, as `make run`) or "postgres" (a server
+        of the run's own, tests/helpers/postgres.py)."""
         ensure_compiled()
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="kyoso-bench-")
         self.dir = Path(workdir or self._tmp.name)
-        self.relayer_mode, self.indexer = relayer_mode, indexer
+        self.relayer_mode, self.indexer, self.workers = relayer_mode, indexer, workers
+        self.postgres = None
+        if database == "postgres":
+            from tests.helpers.postgres import PostgresServer
+            self.postgres = PostgresServer()
+        elif database != "sqlite":
+            raise ValueError(f"database must be sqlite or postgres, not {database!r}")
         self.chain = Chain(block_time)
         self.registry = deploy_suite_web3(self.chain.w3, RELAYER)
         (self.dir / "deployments").mkdir(exist_ok=True)
         (self.dir / "deployments" / f"{CHAIN_ID}.json").write_text(json.dumps(self.registry))
-        self.database_url = f"sqlite:///{self.dir / 'kyoso.db'}"
+        self.database_url = self.postgres.url if self.postgres else f"sqlite:///{self.dir / 'kyoso.db'}"
         self.engine = make_engine(self.database_url)
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
@@ -157,8 +166,10 @@ class Stack:
             "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false",
         }
         # no access log: a line per request would be part of what is measured; warnings and errors still show
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         self.server = Captured([sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-                                "--port", str(self.port), "--no-access-log", "--log-level", "warning"], ROOT, env)
+                                "--port", str(self.port), "--no-access-log", "--log-level", "warning", *workers],
+                               ROOT, env)
 
         def healthy():
             if self.server.proc.poll() is not None:
@@ -171,9 +182,22 @@ class Stack:
         wait_until(healthy, READY_TIMEOUT_S, "backend healthy", 0.2)
 
     def server_cpu_s(self) -> float:
-        """CPU time (user + system, all threads) the backend process has used so far."""
-        fields = Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time (user + system, all threads) the backend has used so far: its process and, with `workers`, the
+        worker processes under it (a running child's time is not in its parent's)."""
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+        family, grew = {self.server.proc.pid}, True
+        while grew:
+            more = {pid for pid, fields in stats.items() if int(fields[1]) in family} - family
+            family |= more
+            grew = bool(more)
+        ticks = sum(int(stats[pid][11]) + int(stats[pid][12]) for pid in family if pid in stats)
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:
@@ -214,6 +238,8 @@ class Stack:
                 self.server.kill()
         self.chain.stop()
         self.engine.dispose()
+        if self.postgres is not None:
+            self.postgres.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -39,7 +39,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # As many connections as the API's thread pool (40) can use at once, so that a burst waits on the database, not
+    # on the pool; the server's max_connections must allow that per process (PostgreSQL's default of 100: two).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -9,11 +9,11 @@ counted; reading the row and writing it back would let a burst of parallel guess
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from fastapi import HTTPException
-from sqlalchemy import case, update
+from sqlalchemy import ScalarSelect, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,21 +45,30 @@ def _ensure_rows(session: Session, keys: list[str]) -> None:
                 pass
 
 
-def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
-    """429 with Retry-After when any of the keys is locked."""
+def locked_until(limits: dict[str, Limit]) -> ScalarSelect:
+    """The latest lock among the keys, as a scalar subquery, so that a route can read it in the query it makes
+    anyway (the claim route)."""
+    return (select(GuessThrottle.locked_until).where(GuessThrottle.key.in_(list(limits)))
+            .order_by(GuessThrottle.locked_until.desc()).limit(1).scalar_subquery())
+
+
+def refuse_if_locked_until(until: datetime | None) -> None:
+    """429 with Retry-After if `until` (from `locked_until`) is still to come."""
     now = utcnow()
-    for key in limits:
-        row = session.get(GuessThrottle, key)
-        if row is not None:
-            session.refresh(row)  # another request may have locked it a moment ago
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            retry_after = int((row.locked_until - now).total_seconds()) + 1
-            raise HTTPException(
-                429, {"error": "too_many_attempts",
-                      "message": f"Too many wrong codes. Try again in {retry_after} s. / "
-                                 f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
-                headers={"Retry-After": str(retry_after)},
-            )
+    if until is not None and until > now:
+        retry_after = int((until - now).total_seconds()) + 1
+        raise HTTPException(
+            429, {"error": "too_many_attempts",
+                  "message": f"Too many wrong codes. Try again in {retry_after} s. / "
+                             f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
+    """429 with Retry-After when any of the keys is locked (read afresh: another request may have locked it a moment
+    ago)."""
+    refuse_if_locked_until(session.scalar(select(locked_until(limits))))
 
 
 def count_failure(session: Session, limits: dict[str, Limit], reason: HTTPException) -> NoReturn:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
+from backend.chain import logs as chain_logs
 from backend.chain.contracts import Contracts
 from backend.core.background import BackgroundLoop
 from backend.governance import ballots
@@ -46,9 +47,7 @@ class Indexer(BackgroundLoop):
                                 (points, ("Transfer", "DelegateVotesChanged")),
                                 (governor, ("ProposalCreated", "VoteCast", "VoteCastWithParams", "ProposalQueued",
                                             "ProposalExecuted", "ProposalCanceled"))):
-            for name in names:
-                event = getattr(contract.events, name)()
-                self._decoders[(contract.address, event.topic)] = event
+            self._decoders.update(chain_logs.decoders(contract, names))
 
     def work(self) -> float:
         return 0.0 if self.step() else POLL_S
@@ -65,24 +64,23 @@ class Indexer(BackgroundLoop):
             if start > head:
                 return False
             end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
-            logs = self.w3.eth.get_logs({
-                "address": [self.contracts.badges.address, self.contracts.points.address,
-                            self.contracts.governor.address],
-                "fromBlock": start, "toBlock": end,
-            })
+            logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
+                                                 self.contracts.governor.address], start, end)
             # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
-            # (~0.5 ms a log; a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
+            # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
             decoded = []
             for entry in logs:
-                event = self._decoders.get((entry["address"], "0x" + entry["topics"][0].hex().removeprefix("0x")))
+                event = self._decoders.get((entry["address"].lower(), entry["topics"][0].lower())) \
+                    if entry["topics"] else None
                 if event is None:
                     continue
-                if len(decoded) >= MAX_LOGS_PER_STEP and entry["blockNumber"] != decoded[-1]["blockNumber"]:
+                block = int(entry["blockNumber"], 16)
+                if len(decoded) >= MAX_LOGS_PER_STEP and block != decoded[-1]["blockNumber"]:
                     # whole blocks only; the rest next step: one long write transaction kept the API's claims and
                     # the relayer's settlements waiting for seconds once the indexer fell behind in a burst
-                    end = entry["blockNumber"] - 1
+                    end = block - 1
                     break
-                decoded.append(event.process_log(entry))
+                decoded.append(event.decode(entry))
             for item in decoded:
                 self._apply(session, item)
             cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]

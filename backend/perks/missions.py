@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.core import gas_budget
 from backend.models import BadgeHolding, Claim, ClaimMethod, Mission, User
 from backend.perks.rules import progress
 
@@ -40,6 +41,9 @@ def award(session: Session, addresses: Iterable[str], now: datetime, missions: l
                 with session.begin_nested():
                     session.add(Claim(user_id=user.id, event_id=mission.event_id, recipient=user.wallet_address,
                                       method=ClaimMethod.mission))
+                    session.flush()
+                    # owed once the mission is done, so reserved even past the budget (the claim route would refuse)
+                    gas_budget.reserve(session, mission.event.organization_id, within_budget=False)
                 recorded += 1
             except IntegrityError:
                 pass  # recorded already (by another path at the same moment): once is the point

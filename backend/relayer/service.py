@@ -17,12 +17,13 @@ from eth_account.typed_transactions import TypedTransaction
 from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 from web3 import Web3
 from web3.logs import DISCARD
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from backend.chain.contracts import Contracts
+from backend.core import gas_budget
 from backend.core.background import BackgroundLoop
 from backend.core.keys import KeyVault, SealedKey
 from backend.models import (
@@ -221,6 +222,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                     # on chain already (e.g. our earlier transaction mined but its receipt was never recorded)
                     claim.status = ClaimStatus.confirmed
                     claim.confirmed_at = utcnow()
+            gas_budget.release(session, org.id, sum(1 for c in claims if c.recipient in holding))
             claims = [c for c in claims if c.recipient not in holding]
             if not claims:
                 return
@@ -388,6 +390,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             log.warning("tx %s (%s) reverted", tx.tx_hash, tx.purpose)
             return
         tx.status = TxStatus.mined
+        if tx.purpose in PURPOSES_READING_EVENTS:
+            receipt = self._call(lambda: self.w3.eth.get_transaction_receipt(receipt["transactionHash"]))
         badges = self.contracts.badges
         if tx.purpose == "register_organization":
             created = badges.events.OrganizationCreated().process_receipt(receipt, errors=DISCARD)
@@ -404,6 +408,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         for claim in claims:
             claim.status = ClaimStatus.confirmed
             claim.confirmed_at = utcnow()
+        if claims and tx.organization_id is not None:
+            gas_budget.release(session, tx.organization_id, len(claims))
 
     @staticmethod
     def _finish_export(session: Session, export: WalletExport) -> None:
@@ -513,6 +519,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         if claim.attempts >= timing.MAX_CLAIM_ATTEMPTS:
             claim.status = ClaimStatus.failed
             claim.failure = reason
+            gas_budget.release(object_session(claim), claim.event.organization_id, 1)
         else:
             claim.status = ClaimStatus.accepted
 
@@ -556,10 +563,18 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         return None
 
     def _receipt(self, tx_hash: str):
-        try:
-            return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
-        except TransactionNotFound:
+        """The receipt's outcome (status, gasUsed, blockNumber, transactionHash), or None while it is not mined. Raw
+        JSON-RPC: web3's receipt formatting reads every log of it (300 for a batch of 100 claims) and was a large part
+        of the relayer's CPU in a festival burst; the few settlements that need the logs read the full receipt
+        (`_settle`)."""
+        response = self._call(lambda: self.w3.provider.make_request("eth_getTransactionReceipt", [tx_hash]))
+        if response.get("error"):
+            raise NodeError(f"eth_getTransactionReceipt: {response['error']}")
+        raw = response.get("result")
+        if not raw or raw.get("blockNumber") is None:
             return None
+        return {"transactionHash": HexBytes(raw["transactionHash"]), "status": int(raw["status"], 16),
+                "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16)}
 
     def _reason(self, exc: Exception) -> str:
         data = getattr(exc, "data", None)
@@ -577,6 +592,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "ConnectTimeout"):
                 raise NodeError(str(exc)) from exc
             raise
+
+
+# Settlements that read what the transaction emitted (the new ids; a proposal's window; a queued proposal's eta).
+PURPOSES_READING_EVENTS = frozenset({"register_organization", "create_event", "propose", "queue"})
 
 
 def _bumped(fee: int) -> int:

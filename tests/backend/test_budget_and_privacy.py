@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.main import create_app
-from backend.models import User
+from backend.models import Organization, User
+from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
 
 
@@ -35,6 +36,25 @@ def test_claims_beyond_the_gas_budget_are_refused_clearly(sponsor_client):
     client.put(f"/organizations/{org['id']}/gas-budget", json={"gas_budget": 10**9}, headers=sponsor.headers)
     # the refused code was not spent: it works once the budget allows
     assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": second}).status_code == 202
+
+
+def test_queued_claims_hold_budget_until_confirmed_then_release_it(client):
+    """The budget counts queued claims by their estimate (backend/core/gas_budget.py) and, once they are confirmed,
+    by the gas they used: a reservation that stayed behind would refuse claims of an organization with budget left."""
+    organizer, org, event = organizer_with_event(client)
+    members = [Api(client) for _ in range(3)]
+    accepted = [m.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}).json()
+                for m, code in zip(members, codes(organizer, event["id"], 3))]
+
+    def reserved() -> int:
+        with client.app.state.session_factory() as session:
+            return session.get(Organization, org["id"]).gas_reserved
+
+    assert reserved() in (GAS_PER_CLAIM_ESTIMATE * n for n in range(4))  # the relayer may have settled some already
+    for member, claim in zip(members, accepted):
+        assert wait_confirmed(member, claim["id"])["status"] == "confirmed"
+    assert reserved() == 0
+    assert organizer.get(f"/organizations/{org['id']}").json()["gas_used"] > 0
 
 
 def test_member_downloads_everything_stored_about_them(client):

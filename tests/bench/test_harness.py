@@ -3,7 +3,7 @@ tests' chain) and count what they must. Only correctness is asserted here, never
 
 from __future__ import annotations
 
-from bench import burst, votes
+from bench import burst, scale, votes
 
 CLAIMS = 40
 
@@ -26,3 +26,12 @@ def test_votes_all_counted_once(tmp_path):
     assert result["accepted"] == result["confirmed"] == 20, result
     assert result["lost"] == 0 and result["duplicated"] == 0, result
     assert result["tally_points"] == 20 * votes.POINTS
+
+
+def test_scale_two_workers_on_postgres_lose_and_duplicate_nothing(tmp_path):
+    result = scale.main(["--claims", str(CLAIMS), "--events", "2", "--clients", "8", "--configs", "2:postgres",
+                         "--out", str(tmp_path / "scale.json")])
+    assert result["configs"] == ["2_postgres"]
+    assert result["2_postgres_accepted"] == result["2_postgres_confirmed"] == CLAIMS, result
+    assert result["2_postgres_lost"] == 0 and result["2_postgres_duplicated"] == 0, result
+    assert (tmp_path / "scale.json").exists()

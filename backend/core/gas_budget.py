@@ -1,0 +1,39 @@
+"""An organization's gas budget: what its queued claims will cost is reserved when they are accepted.
+
+`organizations.gas_reserved` is GAS_PER_CLAIM_ESTIMATE for every claim of the organization that is accepted or
+submitted: added in the transaction that stores the claim, taken off in the one that confirms or fails it. A claim is
+refused (402) when `gas_used + gas_reserved + one more estimate` would pass `gas_budget`. The reservation is one
+conditional UPDATE, so parallel claims cannot all see the same headroom; it replaces counting the organization's
+pending claims on every request, which grew with the queue (1.4 ms of SQLite per claim at 10,000 pending).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from backend.models import Organization
+from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
+
+
+def reserve(session: Session, organization_id: int, claims: int = 1, *, within_budget: bool = True) -> bool:
+    """Reserves the estimate of `claims` claims; False (nothing reserved) if that would pass the budget.
+    `within_budget=False` reserves regardless (a mission's badge, owed once the member has done the mission)."""
+    gas = claims * GAS_PER_CLAIM_ESTIMATE
+    statement = update(Organization).where(Organization.id == organization_id)
+    if within_budget:
+        statement = statement.where(Organization.gas_used + Organization.gas_reserved + gas <= Organization.gas_budget)
+    return session.execute(statement.values(gas_reserved=Organization.gas_reserved + gas)
+                           .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def release(session: Session, organization_id: int, claims: int) -> None:
+    """Takes off the estimate of `claims` claims that were confirmed or failed (never below zero: claims stored by
+    hand, e.g. in a benchmark's set-up, reserved nothing)."""
+    if claims <= 0:
+        return
+    gas = claims * GAS_PER_CLAIM_ESTIMATE
+    session.execute(update(Organization).where(Organization.id == organization_id)
+                    .values(gas_reserved=case((Organization.gas_reserved > gas, Organization.gas_reserved - gas),
+                                              else_=0))
+                    .execution_options(synchronize_session=False))
