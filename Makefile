@@ -36,7 +36,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-report bench-faults deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-report bench-faults deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -50,6 +50,7 @@ help:
 	@echo "make bench-burst [CLAIMS=10000] festival burst, batched vs naive relayer vs 2 s blocks (bench/results/burst.json)"
 	@echo "make bench-votes [VOTERS=1000]  gasless votes on one proposal (bench/results/votes.json)"
 	@echo "make bench-reads [MEMBERS=10000] gallery and proposal pages with 100,000 badges (bench/results/reads.json)"
+	@echo "make bench-floor  the API's CPU per request (claim, /api/me) next to a bare FastAPI app (bench/results/floor.json)"
 	@echo "make bench-scale [SCALE_CLAIMS=3000]  the burst on 1 and 2 worker processes, SQLite and PostgreSQL (bench/results/scale.json)"
 	@echo "make bench-faults [FAULT_CLAIMS=400 FAULT_KILLS=10]  the fault-injection tests at a larger size"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
@@ -155,7 +156,7 @@ VOTERS ?= 1000
 MEMBERS ?= 10000
 SCALE_CLAIMS ?= 3000
 
-bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-faults
+bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-faults
 	$(PY) bench/report.py
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
@@ -170,6 +171,10 @@ bench-votes: setup
 
 bench-reads: setup
 	$(PY) bench/reads.py --members $(MEMBERS)
+
+# The API's CPU per request next to a bare FastAPI app's -> bench/results/floor.json
+bench-floor: setup
+	$(PY) bench/floor.py
 
 # The burst against 1 and 2 worker processes, on SQLite and on PostgreSQL -> bench/results/scale.json
 bench-scale: setup system-packages

@@ -1,4 +1,4 @@
-"""Writes the end-to-end figures of bench/results/{burst,votes,reads,scale}.json into docs/benchmarks.md (between the
+"""Writes the end-to-end figures of bench/results/{burst,votes,reads,scale,floor}.json into docs/benchmarks.md (between the
 `<!-- bench:end-to-end -->` markers), as tables of measured against target: `python bench/report.py` (the last step
 of `make bench`). A result file that is missing leaves its table out."""
 
@@ -143,10 +143,26 @@ def scale_section(r: dict) -> list[str]:
     return out
 
 
+def floor_section(r: dict) -> list[str]:
+    kinds = [("bare FastAPI: one sync route and dependency (`bench/floor_app.py`)", "bare"),
+             ("Kyoso `GET /api/me`", "me"), ("Kyoso `POST /api/events/{id}/claims` (API only)", "claim")]
+    clients = r["clients"]
+    out = ["## Where a claim's CPU goes (`make bench-floor` → `bench/results/floor.json`)", "", _run_line(r), "",
+           f"{r['requests']:,} requests of each kind at each concurrency, from the load generator; the backend's "
+           "relayer and indexer are off, so this is the API's own cost. Backend CPU per request (user + system), and "
+           "answers per second.", "",
+           "| | " + " | ".join(f"CPU ms, {c} client{'s' if c > 1 else ''} | answers/s, {c}" for c in clients) + " |",
+           "| --- |" + " ---: | ---: |" * len(clients)]
+    for label, kind in kinds:
+        out.append(f"| {label} | " + " | ".join(f"{_fmt(r.get(f'{kind}_c{c}_cpu_ms'))} | "
+                                                f"{_fmt(r.get(f'{kind}_c{c}_per_s'))}" for c in clients) + " |")
+    return out
+
+
 def render() -> str:
     parts = []
     for name, section in (("burst", burst_section), ("votes", votes_section), ("reads", reads_section),
-                          ("scale", scale_section)):
+                          ("scale", scale_section), ("floor", floor_section)):
         result = _load(name)
         if result is not None:
             parts.append("\n".join(section(result)))

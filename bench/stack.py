@@ -158,12 +158,13 @@ class Stack:
 
     # ------------------------------------------------------------------ the backend
 
-    def start(self) -> None:
+    def start(self, **overrides: str) -> None:
+        """Starts the backend; `overrides` are extra environment variables (e.g. KYOSO_RELAYER_ENABLED="false")."""
         env = {
             "KYOSO_ENVIRONMENT": "test", "DATABASE_URL": self.database_url, "RPC_URL": self.chain.url,
             "KYOSO_CHAIN_ID": str(CHAIN_ID), "KYOSO_DEPLOYMENTS_DIR": str(self.dir / "deployments"),
             "KYOSO_PUBLIC_BASE_URL": self.base, "KYOSO_RELAYER_MODE": self.relayer_mode,
-            "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false",
+            "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false", **overrides,
         }
         # no access log: a line per request would be part of what is measured; warnings and errors still show
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
@@ -180,6 +181,14 @@ class Stack:
                 return False
 
         wait_until(healthy, READY_TIMEOUT_S, "backend healthy", 0.2)
+
+    def stop_server(self) -> None:
+        if self.server is not None and self.server.proc.poll() is None:
+            self.server.proc.terminate()
+            try:
+                self.server.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
 
     def server_cpu_s(self) -> float:
         """CPU time (user + system, all threads) the backend has used so far: its process and, with `workers`, the
@@ -230,12 +239,7 @@ class Stack:
         return org["id"], ready
 
     def stop(self) -> None:
-        if self.server is not None and self.server.proc.poll() is None:
-            self.server.proc.terminate()
-            try:
-                self.server.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
+        self.stop_server()
         self.chain.stop()
         self.engine.dispose()
         if self.postgres is not None:
