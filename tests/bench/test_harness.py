@@ -3,7 +3,7 @@ tests' chain) and count what they must. Only correctness is asserted here, never
 
 from __future__ import annotations
 
-from bench import burst, floor, scale, votes
+from bench import burst, scale, votes
 
 CLAIMS = 40
 
@@ -36,10 +36,3 @@ def test_scale_two_workers_on_postgres_lose_and_duplicate_nothing(tmp_path):
     assert result["2_postgres_lost"] == 0 and result["2_postgres_duplicated"] == 0, result
     assert (tmp_path / "scale.json").exists()
 
-
-def test_floor_answers_every_request_of_each_kind(tmp_path):
-    result = floor.main(["--requests", "20", "--clients", "1,4", "--out", str(tmp_path / "floor.json")])
-    for kind in ("bare", "me", "claim"):
-        for clients in (1, 4):
-            assert result[f"{kind}_c{clients}_ok"] == 20, result
-            assert result[f"{kind}_c{clients}_cpu_ms"] > 0, result
