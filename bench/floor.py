@@ -16,29 +16,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.burst import WORDS  # noqa: E402
-from bench.stack import ROOT, Stack, answered_window, finish, run_load, stop_on_signals, wait_until  # noqa: E402
+from bench.stack import (  # noqa: E402
+    ROOT,
+    Stack,
+    answered_window,
+    answers_200,
+    finish,
+    process_tree_cpu_s,
+    run_load,
+    stop_on_signals,
+    wait_until,
+)
 from tests.helpers.processes import Captured, free_port  # noqa: E402
-
-import httpx  # noqa: E402
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(base: str, pid: int, requests: list[dict], clients: int) -> dict:
-    before = cpu_s(pid)
+    before = process_tree_cpu_s(pid)
     records = run_load({"base": base, "concurrency": clients, "deadline_s": 600, "timeout_s": 60,
                         "requests": requests}, timeout=600)
-    used = cpu_s(pid) - before
+    used = process_tree_cpu_s(pid) - before
     ok = [r for r in records if r["status"] in (200, 202)]
     first, last = answered_window(records)
     return {"requests": len(requests), "ok": len(ok), "per_s": round(len(ok) / (last - first), 1),
@@ -51,18 +53,11 @@ def bare(requests: int, clients: list[int]) -> dict:
                        str(port), "--no-access-log", "--log-level", "warning"], ROOT, {})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _up(f"{base}/ping"), 30, "bare FastAPI app")
+        wait_until(lambda: answers_200(f"{base}/ping"), 30, "bare FastAPI app")
         return {c: measure(base, server.proc.pid, [{"method": "GET", "path": "/ping"}] * requests, c)
                 for c in clients}
     finally:
         server.kill()
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def kyoso(requests: int, clients: list[int]) -> tuple[dict, dict]:

@@ -45,6 +45,32 @@ ANVIL_DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f
 READY_TIMEOUT_S = 60
 
 
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) process `pid` and the processes under it have used so far (a running
+    child's time is not in its parent's: uvicorn's `--workers` are children)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    family, grew = {pid}, True
+    while grew:
+        more = {p for p, fields in stats.items() if int(fields[1]) in family} - family
+        family |= more
+        grew = bool(more)
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def answers_200(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
     return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
@@ -175,10 +201,7 @@ class Stack:
         def healthy():
             if self.server.proc.poll() is not None:
                 raise RuntimeError(f"the backend exited:\n{self.server.output}")
-            try:
-                return httpx.get(f"{self.api}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
+            return answers_200(f"{self.api}/health")
 
         wait_until(healthy, READY_TIMEOUT_S, "backend healthy", 0.2)
 
@@ -191,22 +214,8 @@ class Stack:
                 self.server.kill()
 
     def server_cpu_s(self) -> float:
-        """CPU time (user + system, all threads) the backend has used so far: its process and, with `workers`, the
-        worker processes under it (a running child's time is not in its parent's)."""
-        stats = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-        family, grew = {self.server.proc.pid}, True
-        while grew:
-            more = {pid for pid, fields in stats.items() if int(fields[1]) in family} - family
-            family |= more
-            grew = bool(more)
-        ticks = sum(int(stats[pid][11]) + int(stats[pid][12]) for pid in family if pid in stats)
-        return ticks / os.sysconf("SC_CLK_TCK")
+        """CPU time (user + system, all threads) the backend has used so far, with its worker processes."""
+        return process_tree_cpu_s(self.server.proc.pid)
 
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:

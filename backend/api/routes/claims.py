@@ -144,9 +144,9 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
         session.rollback()
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。"}) from None
-    return ClaimPublic(id=stored, event_id=event_id, status=ClaimStatus.accepted, recipient=user.wallet_address,
-                       method=body.method, tx_hash=None, block_number=None, explorer_url=None, failure=None,
-                       created_at=now, confirmed_at=None)
+    return claim_public(Claim(id=stored, user_id=user.id, event_id=event_id, recipient=user.wallet_address,
+                              method=body.method, status=ClaimStatus.accepted, attempts=0, created_at=now),
+                        settings.explorer_tx_url)
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimPublic)
