@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
 from backend.core.config import Settings
+from backend.core.group_commit import GroupCommitter
 from backend.core.security import secret_hash
 from backend.models import AccessToken, User
 
@@ -25,6 +27,10 @@ def get_app_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     with request.app.state.session_factory() as session:
         yield session
+
+
+def get_writes(request: Request) -> GroupCommitter:
+    return request.app.state.writes
 
 
 def get_web3(request: Request) -> Web3:
@@ -73,11 +79,11 @@ def get_current_user(
     raw = _token_of(request, credentials)
     if raw is None:
         raise unauthorized
-    token = session.get(AccessToken, secret_hash(raw))
-    if token is None or token.expires_at < datetime.now(timezone.utc):
-        raise unauthorized
-    user = session.get(User, token.user_id)
-    if user is None or user.deleted_at is not None:
+    # one query for the token and its member (every authenticated request pays for it)
+    user = session.scalar(select(User).join(AccessToken, AccessToken.user_id == User.id)
+                          .where(AccessToken.token_hash == secret_hash(raw),
+                                 AccessToken.expires_at >= datetime.now(timezone.utc), User.deleted_at.is_(None)))
+    if user is None:
         raise unauthorized
     return user
 
@@ -105,6 +111,7 @@ Page = Annotated[int, Query(ge=0, le=10**9, description="rows to skip")]
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
+WritesDep = Annotated[GroupCommitter, Depends(get_writes)]
 Web3Dep = Annotated[Web3, Depends(get_web3)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -22,6 +22,7 @@ from backend.chain.node import make_web3
 from backend.core.config import Settings, get_settings
 from backend.core.db import make_engine, migrate, session_factory
 from backend.core.deployments import RegistryError, load_deployment
+from backend.core.group_commit import GroupCommitter
 from backend.core.keys import KeyVault
 from backend.core.lease import Lease
 from backend.indexer.service import Indexer
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = app.state
         state.settings = settings
         state.session_factory = session_factory(engine)
+        state.writes = GroupCommitter(engine)
         state.vault = KeyVault(settings.key_encryption_key.get_secret_value())
         state.web3 = make_web3(settings.rpc_url, settings.rpc_timeout_s)
         state.services = None
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for service in (state.services.relayer, state.services.indexer):
                 if service is not None:
                     service.stop()
+        state.writes.stop()
         engine.dispose()
 
     app = FastAPI(

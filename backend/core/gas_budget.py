@@ -9,14 +9,14 @@ pending claims on every request, which grew with the queue (1.4 ms of SQLite per
 
 from __future__ import annotations
 
-from sqlalchemy import case, update
+from sqlalchemy import Connection, case, update
 from sqlalchemy.orm import Session
 
 from backend.models import Organization
 from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 
 
-def reserve(session: Session, organization_id: int, claims: int = 1, *, within_budget: bool = True) -> bool:
+def reserve(session: Session | Connection, organization_id: int, claims: int = 1, *, within_budget: bool = True) -> bool:
     """Reserves the estimate of `claims` claims; False (nothing reserved) if that would pass the budget.
     `within_budget=False` reserves regardless (a mission's badge, owed once the member has done the mission)."""
     gas = claims * GAS_PER_CLAIM_ESTIMATE

@@ -211,10 +211,13 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             # a claim that failed in a batch is retried alone, so that one bad recipient cannot block the others
             if any(c.attempts for c in claims):
                 claims = [next(c for c in claims if c.attempts)]
-            for claim in claims:  # a member who moved to an own wallet receives the badge there
-                user = session.get(User, claim.user_id) if claim.user_id is not None else None
-                if user is not None and user.wallet_address != claim.recipient:
-                    claim.recipient = user.wallet_address
+            # a member who moved to an own wallet receives the badge there (one query for the batch's members)
+            wallets = dict(session.execute(select(User.id, User.wallet_address).where(
+                User.id.in_({c.user_id for c in claims if c.user_id is not None}))).all())
+            for claim in claims:
+                wallet = wallets.get(claim.user_id)
+                if wallet is not None and wallet != claim.recipient:
+                    claim.recipient = wallet
             recipients = [c.recipient for c in claims]
             holding = self._already_holding(event.token_id, recipients)
             for claim in claims:
@@ -377,11 +380,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 update(Organization).where(Organization.id == tx.organization_id)
                 .values(gas_used=Organization.gas_used + receipt["gasUsed"])
             )
-        claims = session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all()
         if receipt["status"] != 1:
             tx.status = TxStatus.reverted
             tx.last_error = "reverted on chain"
-            for claim in claims:
+            for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
                 self._retry_or_fail(claim, "the issuance transaction reverted")
             if tx.purpose == "migrate":
                 export = session.get(WalletExport, tx.subject_id)
@@ -405,11 +407,12 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             self._finish_export(session, session.get(WalletExport, tx.subject_id))
         else:
             self._settle_governance(session, tx, receipt)
-        for claim in claims:
-            claim.status = ClaimStatus.confirmed
-            claim.confirmed_at = utcnow()
-        if claims and tx.organization_id is not None:
-            gas_budget.release(session, tx.organization_id, len(claims))
+        # one UPDATE for the whole batch, instead of loading and flushing every claim object of it
+        confirmed = session.execute(update(Claim).where(Claim.tx_id == tx.id)
+                                    .values(status=ClaimStatus.confirmed, confirmed_at=utcnow())
+                                    .execution_options(synchronize_session=False)).rowcount
+        if confirmed and tx.organization_id is not None:
+            gas_budget.release(session, tx.organization_id, confirmed)
 
     @staticmethod
     def _finish_export(session: Session, export: WalletExport) -> None:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from backend.api.routes.events import kiosk_code, kiosk_period
 from backend.main import create_app
-from backend.models import Event
+from backend.models import Claim, Event, Organization
+from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
 
 
@@ -69,6 +70,24 @@ def test_used_code_is_410(client):
     assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}).status_code == 202
     response = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": code})
     assert response.status_code == 410 and response.json()["error"] == "code_already_used"
+
+
+def test_one_code_sent_from_many_phones_at_once_gives_one_badge(client):
+    """A printed code photographed by several phones and sent at the same moment: one claim is stored, every other
+    phone gets 410, and the refused claims keep no gas reservation (their writes may meet in one group commit,
+    backend/core/group_commit.py, where each is rolled back alone)."""
+    organizer, org, event = organizer_with_event(client)
+    (code,) = codes(organizer, event["id"], 1)
+    phones = [Api(client) for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=len(phones)) as pool:
+        responses = list(pool.map(
+            lambda phone: phone.post(f"/events/{event['id']}/claims", {"method": "code", "secret": code}), phones))
+    assert sorted(r.status_code for r in responses) == [202] + [410] * 7, [r.text for r in responses]
+    assert {r.json()["error"] for r in responses if r.status_code == 410} == {"code_already_used"}
+    with client.app.state.session_factory() as session:
+        assert len(session.scalars(select(Claim).where(Claim.event_id == event["id"])).all()) == 1
+        reserved = session.get(Organization, org["id"]).gas_reserved
+    assert reserved in (0, GAS_PER_CLAIM_ESTIMATE)  # the one claim's estimate, or none once it is confirmed
 
 
 def test_ten_wrong_codes_give_429_with_retry_after(client):

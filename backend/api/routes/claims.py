@@ -11,7 +11,7 @@ import time
 import unicodedata
 
 from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from backend.api.routes.events import (
 )
 from backend.core import gas_budget, throttle
 from backend.core.security import secret_hash
-from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep, client_ip
+from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep, WritesDep, client_ip
 from backend.models import (
     Claim,
     ClaimCode,
@@ -83,7 +83,7 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, limits: dic
 @router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(400, 402, 403, 409, 410, 429))
 def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionDep, settings: SettingsDep,
-          user: CurrentUser):
+          user: CurrentUser, writes: WritesDep):
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
     limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip(request)}": throttle.ADDRESS}
@@ -106,10 +106,7 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
                                   "message": "Your badges are moving to your own wallet; claim again in a minute. / "
                                              "ウォレットの移行中です。少し待ってからお試しください。"},
                             headers={"Retry-After": "30"})
-    if existing_id is not None and existing_status == ClaimStatus.failed:
-        session.execute(delete(Claim).where(Claim.id == existing_id))  # a claim that failed for good may be made again
-        existing_id = None
-    if existing_id is not None:
+    if existing_id is not None and existing_status != ClaimStatus.failed:
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。",
                                   "claim_id": existing_id})
@@ -121,27 +118,34 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
                                              f" to {event.claim_end.isoformat()}. / 受け取り期間外です。",
                                   "claim_start": event.claim_start.isoformat(),
                                   "claim_end": event.claim_end.isoformat()})
-    if event.capacity and session.scalar(select(func.count()).select_from(Claim).where(
-            Claim.event_id == event_id, Claim.status != ClaimStatus.failed)) >= event.capacity:
-        raise HTTPException(409, {"error": "event_full",
-                                  "message": "All badges of this event have been given out. / "
-                                             "このイベントのバッジはすべて配布されました。"})
-    if not gas_budget.reserve(session, event.organization_id):
-        raise HTTPException(402, {"error": "gas_budget_exhausted",
-                                  "message": "The organizer's badge budget is used up; please tell the organizer. / "
-                                             "主催者のバッジ発行予算が上限に達しました。主催者にお知らせください。"})
-    if code is not None:
-        consumed = session.execute(update(ClaimCode).where(ClaimCode.code_hash == code.code_hash,
-                                                           ClaimCode.used_at.is_(None)).values(used_at=now))
-        if consumed.rowcount != 1:
-            raise HTTPException(410, {"error": "code_already_used", "message": "This code has already been used."})
-    try:
-        stored = session.execute(insert(Claim).values(
+
+    def store(tx: Connection) -> int:
+        # Run by the group committer (backend/core/group_commit.py): the code is spent, the gas reserved and the claim
+        # stored together, or none of them; the capacity is counted here, where no other claim's write runs beside it.
+        if existing_id is not None:  # a claim that failed for good may be made again
+            tx.execute(delete(Claim).where(Claim.id == existing_id, Claim.status == ClaimStatus.failed))
+        if event.capacity and tx.scalar(select(func.count()).select_from(Claim).where(
+                Claim.event_id == event_id, Claim.status != ClaimStatus.failed)) >= event.capacity:
+            raise HTTPException(409, {"error": "event_full",
+                                      "message": "All badges of this event have been given out. / "
+                                                 "このイベントのバッジはすべて配布されました。"})
+        if not gas_budget.reserve(tx, event.organization_id):
+            raise HTTPException(402, {"error": "gas_budget_exhausted",
+                                      "message": "The organizer's badge budget is used up; please tell the organizer. / "
+                                                 "主催者のバッジ発行予算が上限に達しました。主催者にお知らせください。"})
+        if code is not None and tx.execute(update(ClaimCode).where(ClaimCode.code_hash == code.code_hash,
+                                                                   ClaimCode.used_at.is_(None))
+                                           .values(used_at=now)).rowcount != 1:
+            raise HTTPException(410, {"error": "code_already_used",
+                                      "message": "This code has already been used. / このコードは使用済みです。"})
+        return tx.execute(insert(Claim).values(
             user_id=user.id, event_id=event_id, recipient=user.wallet_address, method=body.method,
             status=ClaimStatus.accepted, attempts=0, created_at=now).returning(Claim.id)).scalar_one()
-        session.commit()  # the code is spent, the gas reserved and the claim stored together, or none of them
-    except IntegrityError:
-        session.rollback()
+
+    session.close()  # the reads are done: the request holds no connection while its write waits for its group
+    try:
+        stored = writes.run(store)
+    except IntegrityError:  # the same member's claim in parallel won
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。"}) from None
     return claim_public(Claim(id=stored, user_id=user.id, event_id=event_id, recipient=user.wallet_address,

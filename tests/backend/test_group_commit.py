@@ -1,0 +1,108 @@
+"""The group committer (backend/core/group_commit.py) on a real SQLite file: writes that wait together share one
+transaction and one commit, each gets its own result, and a write that fails takes back only what it wrote."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
+
+from backend.core.db import make_engine
+from backend.core.group_commit import GroupCommitter
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'group.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE seats (name TEXT PRIMARY KEY)")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def committer(engine):
+    committer = GroupCommitter(engine)
+    yield committer
+    committer.stop()
+
+
+def seat(name: str):
+    def write(connection):
+        connection.execute(text("INSERT INTO seats (name) VALUES (:name)"), {"name": name})
+        return name
+    return write
+
+
+def refused_after_writing(name: str):
+    def write(connection):
+        seat(name)(connection)
+        raise ValueError(f"{name} refused")
+    return write
+
+
+def stored(engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.exec_driver_sql("SELECT name FROM seats"))
+
+
+def in_one_group(committer, engine, writes) -> tuple[list, int]:
+    """Submits `writes` while the writer is held by one other write, so that they all wait and then commit as one
+    group; returns each write's result (or the exception it raised) and the number of commits made meanwhile."""
+    commits = []
+
+    def count(_connection):
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    entered, release = threading.Event(), threading.Event()
+
+    def gate(_connection):
+        entered.set()
+        release.wait(10)
+
+    def outcome(write):
+        try:
+            return committer.run(write)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            return exc
+
+    with ThreadPoolExecutor(len(writes) + 1) as pool:
+        held = pool.submit(committer.run, gate)
+        assert entered.wait(10)
+        futures = [pool.submit(outcome, write) for write in writes]
+        deadline = time.monotonic() + 10
+        while committer._queue.qsize() < len(writes) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        held.result(10)
+        results = [f.result(10) for f in futures]
+    event.remove(engine, "commit", count)
+    return results, len(commits)
+
+
+def test_writes_waiting_together_share_one_commit(committer, engine):
+    names = [f"seat-{i}" for i in range(10)]
+    results, commits = in_one_group(committer, engine, [seat(n) for n in names])
+    assert results == names
+    assert stored(engine) == sorted(names)
+    assert commits == 2  # the holding write's group, then all ten together
+
+
+def test_a_failing_write_takes_back_only_what_it_wrote(committer, engine):
+    results, commits = in_one_group(committer, engine,
+                                    [seat("a"), refused_after_writing("b"), seat("c"), seat("a")])
+    assert results[0] == "a" and results[2] == "c"
+    assert isinstance(results[1], ValueError) and str(results[1]) == "b refused"
+    assert isinstance(results[3], IntegrityError)  # the same seat twice: the first one has it
+    assert stored(engine) == ["a", "c"]
+    assert commits == 2
+
+
+def test_a_lone_write_is_committed_before_run_returns(committer, engine):
+    assert committer.run(seat("solo")) == "solo"
+    assert stored(engine) == ["solo"]
