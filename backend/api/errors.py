@@ -12,8 +12,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from backend.core.group_commit import StorageUnavailable
+
 
 CHAIN_RETRY_AFTER_S = 10  # a stalled node usually answers again within seconds; phones retry after this
+STORAGE_RETRY_AFTER_S = 5  # a database busy past its lock timeout, or a full disk an operator is freeing
 
 
 class ErrorPublic(BaseModel):
@@ -46,7 +49,8 @@ WHY = {
     422: "The request does not match the schema",
     429: "Too many attempts; see Retry-After",
     431: "The request headers are larger than 16 KiB",
-    503: "The chain or the contracts are not reachable yet; see Retry-After",
+    503: "The chain or the contracts are not reachable yet, or the database could not store the request (nothing was "
+         "stored); see Retry-After",
 }
 
 
@@ -78,9 +82,9 @@ def _api_routes(router) -> list[APIRoute]:
 
 def document_errors(app: FastAPI) -> None:
     """Declares in the OpenAPI schema the errors that follow from what a route depends on: 401 for a logged-in
-    member, 503 for the contracts, 404 for an id in the path, 400/413/422 for a body, 422 for any parameter; and
+    member, 503 for the contracts or a write through the group committer, 404 for an id in the path, 400/413/422 for a body, 422 for any parameter; and
     431 for every route. Route-specific ones come from `errors(...)` on the route."""
-    from backend.deps import get_current_user, get_services
+    from backend.deps import get_current_user, get_services, get_writes
 
     for route in _api_routes(app.router):
         if not route.include_in_schema:
@@ -89,7 +93,7 @@ def document_errors(app: FastAPI) -> None:
         statuses = {431}
         if get_current_user in calls:
             statuses.add(401)
-        if get_services in calls:
+        if get_services in calls or get_writes in calls:
             statuses.add(503)
         if route.dependant.path_params:
             statuses.add(404)
@@ -155,6 +159,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
             return error_page(request, HTTPException(status, body["message"]))
         return JSONResponse(body, status_code=status, headers={"Retry-After": str(CHAIN_RETRY_AFTER_S)})
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(request: Request, exc: StorageUnavailable):
+        """A write whose group transaction failed (backend/core/group_commit.py): nothing of it was stored, so the same
+        request may simply be sent again."""
+        body = {"error": "storage_unavailable",
+                "message": "Nothing was saved: the database is busy. Please try again in a few seconds. / "
+                           "保存できませんでした（データベースが混み合っています）。数秒後にもう一度お試しください。"}
+        if _is_page(request):
+            from backend.web.routes import error_page
+
+            return error_page(request, HTTPException(503, body["message"]))
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

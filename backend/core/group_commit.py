@@ -11,10 +11,11 @@ lock hold and one fsync. Nothing waits to gather company: writes that arrive whi
 group by themselves, so a lone request is as quick as before.
 
 Each write is a function of the writer's connection (Core: a write here runs once per claim on a single thread, and
-the ORM's per-statement work cost more than SQLite's, py-spy). It returns its result, or raises (an HTTPException for a refusal,
-IntegrityError for a row that another request made first): then only its savepoint is rolled back and the exception
-is raised in the request that submitted it; the others' writes are unaffected. If the commit itself fails, every
-write of the group gets that error and none of them is stored.
+the ORM's per-statement work cost more than SQLite's, py-spy). It returns its result, or raises (an HTTPException for
+a refusal, IntegrityError for a row that another request made first): then only its savepoint is rolled back and the
+exception is raised in the request that submitted it; the others' writes are unaffected. If the transaction itself
+fails (the database locked past its timeout, a full disk), none of the group's writes is stored and each request gets
+StorageUnavailable (the API's 503 with Retry-After: sending the same request again is safe).
 """
 
 from __future__ import annotations
@@ -38,22 +39,30 @@ MAX_GROUP = 200
 _STOP = object()
 
 
+class StorageUnavailable(RuntimeError):
+    """Nothing of this write was stored: the group's transaction failed, or the writer has stopped."""
+
+
 class GroupCommitter:
     """`run(write)` runs `write(connection)` on the writer thread inside the next group's transaction and returns its
     result once that transaction is committed (or raises what the write, or the commit, raised)."""
 
     def __init__(self, engine: Engine, name: str = "kyoso-group-commit"):
         self._engine = engine
+        self._stopped = False
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def run(self, write: Callable[[Connection], T]) -> T:
+        if self._stopped:
+            raise StorageUnavailable("the writer has stopped")
         future: Future = Future()
         self._queue.put((write, future))
         return future.result()
 
     def stop(self) -> None:
+        self._stopped = True
         self._queue.put(_STOP)
         self._thread.join(timeout=10)
 
@@ -82,23 +91,30 @@ class GroupCommitter:
         failed: list[tuple[Future, BaseException]] = []
         try:
             with self._engine.connect() as connection:
-                if connection.dialect.name == "sqlite":
-                    # The write lock from the start: the driver would otherwise begin the transaction lazily, and
-                    # SQLite treats the RELEASE of a savepoint that opened the transaction as its COMMIT.
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
-                for write, future in group:
-                    try:
-                        with connection.begin_nested():
-                            result = write(connection)
-                    except Exception as exc:  # noqa: BLE001 - the submitting request raises it
-                        failed.append((future, exc))
-                    else:
-                        done.append((future, result))
-                connection.commit()
-        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of this group is stored
+                try:
+                    if connection.dialect.name == "sqlite":
+                        # The write lock from the start: the driver would otherwise begin the transaction lazily, and
+                        # SQLite treats the RELEASE of a savepoint that opened the transaction as its COMMIT.
+                        connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    for write, future in group:
+                        try:
+                            with connection.begin_nested():
+                                result = write(connection)
+                        except Exception as exc:  # noqa: BLE001 - the submitting request raises it
+                            failed.append((future, exc))
+                        else:
+                            done.append((future, result))
+                    connection.commit()
+                except Exception:
+                    # SQLite keeps a transaction open after a failed COMMIT, while SQLAlchemy counts it as ended and
+                    # would pool the connection as it is: the next user would see, and could commit, this group's
+                    # writes. Closing the driver's connection takes them back.
+                    connection.invalidate()
+                    raise
+        except Exception as exc:  # noqa: BLE001 - the transaction failed: nothing of this group is stored
             log.warning("group commit of %d writes failed: %s", len(group), exc)
             for future, _ in done:
-                future.set_exception(exc)
+                future.set_exception(StorageUnavailable(str(exc)))
             for future, error in failed:
                 future.set_exception(error)
             return

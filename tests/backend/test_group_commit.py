@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from backend.core.db import make_engine
-from backend.core.group_commit import GroupCommitter
+from backend.core.group_commit import GroupCommitter, StorageUnavailable
 
 
 @pytest.fixture
@@ -20,6 +20,9 @@ def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'group.db'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE seats (name TEXT PRIMARY KEY)")
+        # checked at COMMIT, not at the INSERT: a way to make a group's transaction itself fail
+        connection.exec_driver_sql("CREATE TABLE tickets (seat TEXT REFERENCES seats (name) DEFERRABLE INITIALLY "
+                                   "DEFERRED)")
     yield engine
     engine.dispose()
 
@@ -43,6 +46,11 @@ def refused_after_writing(name: str):
         seat(name)(connection)
         raise ValueError(f"{name} refused")
     return write
+
+
+def dangling_ticket(connection):
+    connection.execute(text("INSERT INTO tickets (seat) VALUES ('nowhere')"))
+    return "ticket"
 
 
 def stored(engine) -> list[str]:
@@ -106,3 +114,16 @@ def test_a_failing_write_takes_back_only_what_it_wrote(committer, engine):
 def test_a_lone_write_is_committed_before_run_returns(committer, engine):
     assert committer.run(seat("solo")) == "solo"
     assert stored(engine) == ["solo"]
+
+
+def test_when_the_transaction_fails_nothing_of_the_group_is_stored(committer, engine):
+    results, _ = in_one_group(committer, engine, [seat("x"), dangling_ticket, refused_after_writing("y"), seat("z")])
+    assert [type(r) for r in results] == [StorageUnavailable, StorageUnavailable, ValueError, StorageUnavailable]
+    assert stored(engine) == []
+    assert committer.run(seat("after")) == "after"  # the writer goes on with the next group
+
+
+def test_a_write_after_stop_is_refused_not_left_waiting(committer):
+    committer.stop()
+    with pytest.raises(StorageUnavailable):
+        committer.run(seat("late"))
