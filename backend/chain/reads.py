@@ -22,22 +22,23 @@ def _selector(signature: str) -> tuple[bytes, list[str]]:
     return keccak(text=signature)[:4], types
 
 
+def encode_call(signature: str, *args) -> bytes:
+    """The calldata of `signature` (e.g. "hasVoted(uint256,address)", flat types only) with `args`: what
+    `contract.encode_abi` gives, without looking the function up in the ABI on every call."""
+    selector, types = _selector(signature)
+    return selector + encode(types, list(args))
+
+
 def read(contract: Contract, signature: str, *args, returns: str = "uint256"):
     """Calls `signature` (e.g. "hasVoted(uint256,address)") on `contract` at the latest block; one return value."""
-    selector, types = _selector(signature)
-    data = selector + encode(types, list(args))
-    return decode([returns], contract.w3.eth.call({"to": contract.address, "data": data}))[0]
+    return decode([returns], contract.w3.eth.call({"to": contract.address, "data": encode_call(signature, *args)}))[0]
 
 
 def read_many(contract: Contract, calls: list[tuple[str, tuple, str]]) -> list:
     """Several reads of one contract that inherits OpenZeppelin's Multicall (the governor) in one eth_call, from one
     block: [(signature, args, return type), ...] -> their values. One round trip instead of one each, and the values
     are consistent with each other."""
-    payloads = []
-    for signature, args, _returns in calls:
-        selector, types = _selector(signature)
-        payloads.append(selector + encode(types, list(args)))
-    multicall, _ = _selector("multicall(bytes[])")
-    answer = contract.w3.eth.call({"to": contract.address, "data": multicall + encode(["bytes[]"], [payloads])})
+    payloads = [encode_call(signature, *args) for signature, args, _returns in calls]
+    answer = contract.w3.eth.call({"to": contract.address, "data": encode_call("multicall(bytes[])", payloads)})
     results = decode(["bytes[]"], answer)[0]
     return [decode([returns], result)[0] for (_s, _a, returns), result in zip(calls, results)]

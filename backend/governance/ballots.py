@@ -51,11 +51,15 @@ def ballot(proposal_id: int, support: int, voter: str, nonce: int, reason: str) 
     return "Ballot", BALLOT_TYPES, message
 
 
-def cast_call(governor: Contract, proposal_id: int, support: int, voter: str, reason: str, signature: bytes) -> str:
+def cast_call(proposal_id: int, support: int, voter: str, reason: str, signature: bytes) -> str:
+    """The governor's calldata relaying a signed ballot (encoded without web3's per-call ABI lookup: the relayer
+    encodes every vote of a burst)."""
     if reason:
-        return governor.encode_abi("castVoteWithReasonAndParamsBySig",
-                                   args=[proposal_id, support, voter, reason, b"", signature])
-    return governor.encode_abi("castVoteBySig", args=[proposal_id, support, voter, signature])
+        data = reads.encode_call("castVoteWithReasonAndParamsBySig(uint256,uint8,address,string,bytes,bytes)",
+                                 proposal_id, support, voter, reason, b"", signature)
+    else:
+        data = reads.encode_call("castVoteBySig(uint256,uint8,address,bytes)", proposal_id, support, voter, signature)
+    return "0x" + data.hex()
 
 
 def delegation(delegatee: str, nonce: int, expiry: int) -> tuple[str, list, dict]:

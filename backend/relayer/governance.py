@@ -135,7 +135,7 @@ class GovernanceRelaying:
                 select(Proposal).where(Proposal.id.in_({v.proposal_id for v in queued}))).all()}
             calls, votes, budget = {}, [], 0
             for vote in queued:  # as many as the gas budget holds
-                call = ballots.cast_call(self.contracts.governor, int(proposals[vote.proposal_id].proposal_id),
+                call = ballots.cast_call(int(proposals[vote.proposal_id].proposal_id),
                                          vote.support, vote.voter, vote.reason, vote.signature)
                 budget += timing.VOTE_GAS_BASE + timing.VOTE_GAS_PER_BYTE * (len(call) // 2)
                 if votes and budget > timing.VOTE_BATCH_GAS_BUDGET:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from web3.exceptions import ContractLogicError
 
 from backend.api.errors import errors
 from backend.chain import reads as chain_reads
@@ -372,11 +373,17 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     if proposal.snapshot is None:
         proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
         proposal.deadline = governor.functions.proposalDeadline(pid).call()
-    # one round trip to the governor for everything it knows (this route is a vote burst's hot path)
-    state, latest, voted, nonce = chain_reads.read_many(governor, [
-        ("state(uint256)", (pid,), "uint8"), ("clock()", (), "uint48"),
-        ("hasVoted(uint256,address)", (pid, voter), "bool"),
-        ("nonces(address,uint192)", (voter, pid & ballots.KEY_MASK), "uint256")])
+    # one round trip to the governor for everything the vote depends on (this route is a vote burst's hot path),
+    # voting power included: the governor's getVotes at the snapshot is the points ledger's getPastVotes
+    governor_reads = [("state(uint256)", (pid,), "uint8"), ("clock()", (), "uint48"),
+                      ("hasVoted(uint256,address)", (pid, voter), "bool"),
+                      ("nonces(address,uint192)", (voter, pid & ballots.KEY_MASK), "uint256")]
+    try:
+        state, latest, voted, nonce, power = chain_reads.read_many(
+            governor, governor_reads + [("getVotes(address,uint256)", (voter, proposal.snapshot), "uint256")])
+    except ContractLogicError:  # the snapshot is still to come (ERC5805FutureLookup): voting has not opened
+        state, latest, voted, nonce = chain_reads.read_many(governor, governor_reads)
+        power = None
     if state == PENDING:
         opens = _at(proposal.snapshot + 1).isoformat()
         raise _error(409, "voting_not_started", f"Voting opens at {opens}.", "投票はまだ始まっていません。",
@@ -387,7 +394,8 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     if proposal.deadline - latest < VOTE_CLOSING_MARGIN_S:  # the governor's clock is the block timestamp
         raise _error(409, "voting_closing", f"Voting closes in less than {VOTE_CLOSING_MARGIN_S} s: too late to be sure "
                      "the vote reaches the chain in time.", "投票締切の直前のため、受け付けられません。")
-    power = chain_reads.read(points, "getPastVotes(address,uint256)", voter, proposal.snapshot)
+    if power is None:  # not expected once voting is open; read from the ledger itself rather than guess
+        power = chain_reads.read(points, "getPastVotes(address,uint256)", voter, proposal.snapshot)
     if voted:
         if given is None or not _used_on_chain(governor, proposal, voter, body, given):
             raise _error(409, "already_voted", "This wallet has already voted on this proposal.",
