@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from fastapi import HTTPException
-from sqlalchemy import ScalarSelect, case, select, update
+from sqlalchemy import ScalarSelect, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,10 +45,10 @@ def _ensure_rows(session: Session, keys: list[str]) -> None:
                 pass
 
 
-def locked_until(limits: dict[str, Limit]) -> ScalarSelect:
-    """The latest lock among the keys, as a scalar subquery, so that a route can read it in the query it makes
-    anyway (the claim route)."""
-    return (select(GuessThrottle.locked_until).where(GuessThrottle.key.in_(list(limits)))
+def locked_until() -> ScalarSelect:
+    """The latest lock among the keys given as the parameter `throttle_keys` (a list), as a scalar subquery, so that
+    a route can read it in the query it makes anyway (the claim route, which builds that query once)."""
+    return (select(GuessThrottle.locked_until).where(GuessThrottle.key.in_(bindparam("throttle_keys", expanding=True)))
             .order_by(GuessThrottle.locked_until.desc()).limit(1).scalar_subquery())
 
 
@@ -68,7 +68,7 @@ def refuse_if_locked_until(until: datetime | None) -> None:
 def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
     """429 with Retry-After when any of the keys is locked (read afresh: another request may have locked it a moment
     ago)."""
-    refuse_if_locked_until(session.scalar(select(locked_until(limits))))
+    refuse_if_locked_until(session.scalar(select(locked_until()), {"throttle_keys": list(limits)}))
 
 
 def count_failure(session: Session, limits: dict[str, Limit], reason: HTTPException) -> NoReturn:

@@ -11,7 +11,7 @@ import time
 import unicodedata
 
 from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,22 @@ from backend.models import (
 from backend.schemas import ClaimCreate, ClaimPublic
 
 router = APIRouter(tags=["claims"])
+
+# This route's statements, built once: at a festival it is the hot path, and building a statement (and its cache key)
+# on every request cost more Python than SQLite spends running it (py-spy, docs/benchmarks.md).
+# Everything the answer depends on, in one query before anything is written.
+_FOUND = (select(Event, throttle.locked_until(),
+                 exists().where(WalletExport.user_id == bindparam("user_id"),
+                                WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
+                 Claim.id, Claim.status)
+          .outerjoin(Claim, and_(Claim.event_id == Event.id, Claim.user_id == bindparam("user_id")))
+          .where(Event.id == bindparam("event_id")))
+_DELETE_FAILED = delete(Claim).where(Claim.id == bindparam("claim_id"), Claim.status == ClaimStatus.failed)
+_HOLDERS = select(func.count()).select_from(Claim).where(Claim.event_id == bindparam("event_id"),
+                                                         Claim.status != ClaimStatus.failed)
+_SPEND_CODE = (update(ClaimCode).where(ClaimCode.code_hash == bindparam("spent_code"), ClaimCode.used_at.is_(None))
+               .values(used_at=bindparam("now")))
+_STORE = insert(Claim).returning(Claim.id)
 
 
 def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
@@ -87,16 +103,8 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
     limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip(request)}": throttle.ADDRESS}
-    # Everything the answer depends on in one query, before anything is written: at a festival this route is the hot
-    # path, and each ORM round trip costs more Python than SQLite spends on the lookup (docs/benchmarks.md).
-    found = session.execute(
-        select(Event, throttle.locked_until(limits),
-               exists().where(WalletExport.user_id == user.id,
-                              WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
-               Claim.id, Claim.status)
-        .outerjoin(Claim, and_(Claim.event_id == Event.id, Claim.user_id == user.id))
-        .where(Event.id == event_id)
-    ).one_or_none()
+    found = session.execute(_FOUND, {"event_id": event_id, "user_id": user.id,
+                                     "throttle_keys": list(limits)}).one_or_none()
     if found is None:
         raise HTTPException(404, {"error": "event_not_found", "message": "No such event. / イベントが見つかりません。"})
     event, locked_until, exporting, existing_id, existing_status = found
@@ -123,9 +131,8 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
         # Run by the group committer (backend/core/group_commit.py): the code is spent, the gas reserved and the claim
         # stored together, or none of them; the capacity is counted here, where no other claim's write runs beside it.
         if existing_id is not None:  # a claim that failed for good may be made again
-            tx.execute(delete(Claim).where(Claim.id == existing_id, Claim.status == ClaimStatus.failed))
-        if event.capacity and tx.scalar(select(func.count()).select_from(Claim).where(
-                Claim.event_id == event_id, Claim.status != ClaimStatus.failed)) >= event.capacity:
+            tx.execute(_DELETE_FAILED, {"claim_id": existing_id})
+        if event.capacity and tx.scalar(_HOLDERS, {"event_id": event_id}) >= event.capacity:
             raise HTTPException(409, {"error": "event_full",
                                       "message": "All badges of this event have been given out. / "
                                                  "このイベントのバッジはすべて配布されました。"})
@@ -133,14 +140,12 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
             raise HTTPException(402, {"error": "gas_budget_exhausted",
                                       "message": "The organizer's badge budget is used up; please tell the organizer. / "
                                                  "主催者のバッジ発行予算が上限に達しました。主催者にお知らせください。"})
-        if code is not None and tx.execute(update(ClaimCode).where(ClaimCode.code_hash == code.code_hash,
-                                                                   ClaimCode.used_at.is_(None))
-                                           .values(used_at=now)).rowcount != 1:
+        if code is not None and tx.execute(_SPEND_CODE, {"spent_code": code.code_hash, "now": now}).rowcount != 1:
             raise HTTPException(410, {"error": "code_already_used",
                                       "message": "This code has already been used. / このコードは使用済みです。"})
-        return tx.execute(insert(Claim).values(
-            user_id=user.id, event_id=event_id, recipient=user.wallet_address, method=body.method,
-            status=ClaimStatus.accepted, attempts=0, created_at=now).returning(Claim.id)).scalar_one()
+        return tx.execute(_STORE, {"user_id": user.id, "event_id": event_id, "recipient": user.wallet_address,
+                                   "method": body.method, "status": ClaimStatus.accepted, "attempts": 0,
+                                   "created_at": now}).scalar_one()
 
     session.close()  # the reads are done: the request holds no connection while its write waits for its group
     try:
