@@ -507,6 +507,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
     def _supersede(self, session: Session, tx: OutboundTx, reason: str) -> None:
         tx.status = TxStatus.superseded
         tx.last_error = reason
+        # rare, and worth an operator's look: the key was used from outside, or the node lost a transaction
+        log.warning("tx %s (%s, nonce %d of %s) superseded: %s", tx.tx_hash, tx.purpose, tx.nonce, tx.sender, reason)
         for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
             claim.status = ClaimStatus.accepted
             claim.tx_id = None
