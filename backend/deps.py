@@ -69,8 +69,8 @@ def _token_of(request: Request, credentials: HTTPAuthorizationCredentials | None
 
 # The token's member in one query, built once: every authenticated request runs it.
 _MEMBER_OF_TOKEN = (select(User).join(AccessToken, AccessToken.user_id == User.id)
-                    .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.expires_at >= bindparam("now"),
-                           User.deleted_at.is_(None)))
+                    .where(AccessToken.token_hash == bindparam("token_hash"),
+                           AccessToken.expires_at >= bindparam("now"), User.deleted_at.is_(None)))
 
 
 def get_current_user(

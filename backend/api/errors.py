@@ -82,8 +82,9 @@ def _api_routes(router) -> list[APIRoute]:
 
 def document_errors(app: FastAPI) -> None:
     """Declares in the OpenAPI schema the errors that follow from what a route depends on: 401 for a logged-in
-    member, 503 for the contracts or a write through the group committer, 404 for an id in the path, 400/413/422 for a body, 422 for any parameter; and
-    431 for every route. Route-specific ones come from `errors(...)` on the route."""
+    member, 503 for the contracts or a write through the group committer, 404 for an id in the path, 400/413/422
+    for a body, 422 for any parameter; and 431 for every route. Route-specific ones come from `errors(...)` on the
+    route."""
     from backend.deps import get_current_user, get_services, get_writes
 
     for route in _api_routes(app.router):
@@ -145,33 +146,33 @@ def install_error_handlers(app: FastAPI) -> None:
                                                              "message": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    def unavailable(request: Request, body: dict, retry_after_s: int):
+        """503: the web app's own page for people, else the JSON error with Retry-After."""
+        if _is_page(request):
+            from backend.web.routes import error_page
+
+            return error_page(request, HTTPException(503, body["message"]))
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(retry_after_s)})
+
     @app.exception_handler(requests.exceptions.ConnectionError)
     @app.exception_handler(requests.exceptions.Timeout)
     async def chain_unavailable(request: Request, exc: Exception):
         """A request that needs the chain node while it does not answer (web3's HTTP provider): 503, try again.
         Nothing the request had stored is lost; claims and votes are accepted without the node anyway."""
-        status = 503
-        body = {"error": "chain_unavailable",
-                "message": "The blockchain node is not answering; please try again shortly. / "
-                           "ブロックチェーンに接続できません。しばらくしてからお試しください。"}
-        if _is_page(request):
-            from backend.web.routes import error_page
-
-            return error_page(request, HTTPException(status, body["message"]))
-        return JSONResponse(body, status_code=status, headers={"Retry-After": str(CHAIN_RETRY_AFTER_S)})
+        return unavailable(request, {"error": "chain_unavailable",
+                                     "message": "The blockchain node is not answering; please try again shortly. / "
+                                                "ブロックチェーンに接続できません。しばらくしてからお試しください。"},
+                           CHAIN_RETRY_AFTER_S)
 
     @app.exception_handler(StorageUnavailable)
     async def storage_unavailable(request: Request, exc: StorageUnavailable):
         """A write whose group transaction failed (backend/core/group_commit.py): nothing of it was stored, so the same
         request may simply be sent again."""
-        body = {"error": "storage_unavailable",
-                "message": "Nothing was saved: the database is busy. Please try again in a few seconds. / "
-                           "保存できませんでした（データベースが混み合っています）。数秒後にもう一度お試しください。"}
-        if _is_page(request):
-            from backend.web.routes import error_page
-
-            return error_page(request, HTTPException(503, body["message"]))
-        return JSONResponse(body, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)})
+        return unavailable(request, {"error": "storage_unavailable",
+                                     "message": "Nothing was saved: the database is busy. Please try again in a few "
+                                                "seconds. / 保存できませんでした（データベースが混み合っています）。"
+                                                "数秒後にもう一度お試しください。"},
+                           STORAGE_RETRY_AFTER_S)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,7 +24,8 @@ _RESERVE_WITHIN_BUDGET = _RESERVE.where(
     Organization.gas_used + Organization.gas_reserved + bindparam("gas") <= Organization.gas_budget)
 
 
-def reserve(session: Session | Connection, organization_id: int, claims: int = 1, *, within_budget: bool = True) -> bool:
+def reserve(session: Session | Connection, organization_id: int, claims: int = 1, *,
+            within_budget: bool = True) -> bool:
     """Reserves the estimate of `claims` claims; False (nothing reserved) if that would pass the budget.
     `within_budget=False` reserves regardless (a mission's badge, owed once the member has done the mission)."""
     statement = _RESERVE_WITHIN_BUDGET if within_budget else _RESERVE

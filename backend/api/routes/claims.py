@@ -138,8 +138,9 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
                                                  "このイベントのバッジはすべて配布されました。"})
         if not gas_budget.reserve(tx, event.organization_id):
             raise HTTPException(402, {"error": "gas_budget_exhausted",
-                                      "message": "The organizer's badge budget is used up; please tell the organizer. / "
-                                                 "主催者のバッジ発行予算が上限に達しました。主催者にお知らせください。"})
+                                      "message": "The organizer's badge budget is used up; please tell the "
+                                                 "organizer. / 主催者のバッジ発行予算が上限に達しました。"
+                                                 "主催者にお知らせください。"})
         if code is not None and tx.execute(_SPEND_CODE, {"spent_code": code.code_hash, "now": now}).rowcount != 1:
             raise HTTPException(410, {"error": "code_already_used",
                                       "message": "This code has already been used. / このコードは使用済みです。"})
