@@ -19,6 +19,7 @@ from backend.api.main import API_PREFIX, api_router
 from backend.api.routes import metadata
 from backend.chain.contracts import AbiMissing, bind
 from backend.chain.node import make_web3
+from backend.chain.read_batch import ReadBatcher
 from backend.core.config import Settings, get_settings
 from backend.core.db import make_engine, migrate, session_factory
 from backend.core.deployments import RegistryError, load_deployment
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.settings = settings
         state.session_factory = session_factory(engine)
         state.writes = GroupCommitter(engine)
+        state.chain_reads = ReadBatcher()
         state.vault = KeyVault(settings.key_encryption_key.get_secret_value())
         state.web3 = make_web3(settings.rpc_url, settings.rpc_timeout_s)
         state.services = None
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if service is not None:
                     service.stop()
         state.writes.stop()
+        state.chain_reads.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -21,13 +21,13 @@ StorageUnavailable (the API's 503 with Retry-After: sending the same request aga
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
+
+from backend.core.batching import BatchWorker
 
 log = logging.getLogger("kyoso.group_commit")
 
@@ -36,57 +36,34 @@ T = TypeVar("T")
 # Writes in one transaction at most: enough for every request thread of the API (40) with room, few enough that one
 # group's lock hold stays short for the relayer and the indexer, which write to the same database.
 MAX_GROUP = 200
-_STOP = object()
+
+Write = Callable[[Connection], object]
 
 
 class StorageUnavailable(RuntimeError):
     """Nothing of this write was stored: the group's transaction failed, or the writer has stopped."""
 
 
-class GroupCommitter:
+class GroupCommitter(BatchWorker[Write]):
     """`run(write)` runs `write(connection)` on the writer thread inside the next group's transaction and returns its
     result once that transaction is committed (or raises what the write, or the commit, raised)."""
 
     def __init__(self, engine: Engine, name: str = "kyoso-group-commit"):
         self._engine = engine
-        self._stopped = False
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        super().__init__(name)
 
     def run(self, write: Callable[[Connection], T]) -> T:
-        if self._stopped:
+        if self.stopped:
             raise StorageUnavailable("the writer has stopped")
-        future: Future = Future()
-        self._queue.put((write, future))
-        return future.result()
+        return self._submit(write)
 
-    def stop(self) -> None:
-        self._stopped = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout=10)
+    def _fits(self, batch: list[tuple[Write, Future]], item: Write) -> bool:
+        return len(batch) < MAX_GROUP
 
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            group = [first]
-            stopping = False
-            while len(group) < MAX_GROUP:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stopping = True
-                    break
-                group.append(more)
-            self._commit(group)
-            if stopping:
-                return
+    def _serve(self, group: list[tuple[Write, Future]]) -> None:
+        self._commit(group)
 
-    def _commit(self, group: list[tuple[Callable[[Connection], object], Future]]) -> None:
+    def _commit(self, group: list[tuple[Write, Future]]) -> None:
         done: list[tuple[Future, object]] = []
         failed: list[tuple[Future, BaseException]] = []
         try:

@@ -142,21 +142,26 @@ class GovernanceRelaying:
                     break
                 calls[vote.id] = call
                 votes.append(vote)
-            if self._would_revert(self._multicall(list(calls.values()))):
+            data = self._multicall(list(calls.values()))
+            # the estimate that finds a revert is the transaction's gas too: one estimate per batch, not two (an
+            # estimate is a binary search of many runs of the whole batch in the node: half of Anvil's work in a vote
+            # burst, py-spy on bench/votes.py)
+            estimate, reason = self._estimate(data)
+            if reason:
                 votes = self._sort_out_votes(session, votes, proposals, calls)
                 # each one alone is fine, together they are too much for one transaction: fewer at a time
                 while len(votes) > 1 and self._would_revert(self._multicall([calls[v.id] for v in votes])):
                     votes = votes[:len(votes) // 2]
                 if not votes:
                     return
-            data = self._multicall([calls[v.id] for v in votes])
+                data, estimate = self._multicall([calls[v.id] for v in votes]), None
 
             def failed(reason: str) -> None:  # reverting after the batch was sorted out: e.g. a front-run just now
                 for vote in votes:
                     self._retry_or_fail_relayed(vote, reason, attempt=len(votes) == 1)
 
             tx = self._sign(session, self.relayer, self.contracts.governor.address, data, "vote", None, None,
-                            on_revert=failed)
+                            on_revert=failed, estimate=estimate)
             if tx is not None:
                 for vote in votes:
                     vote.status, vote.tx_id = RelayStatus.submitted, tx.id
@@ -187,16 +192,21 @@ class GovernanceRelaying:
     def _would_revert(self, data: str) -> str | None:
         """Why sending `data` to the governor from the relayer would fail now (a revert, or more gas than one
         transaction may use), else None."""
+        return self._estimate(data)[1]
+
+    def _estimate(self, data: str) -> tuple[int | None, str | None]:
+        """(the node's gas estimate, None) for sending `data` to the governor from the relayer, or (None, why it
+        would fail now)."""
         try:
             gas = self._call(lambda: self.w3.eth.estimate_gas({"from": self.relayer.address,
                                                                "to": self.contracts.governor.address, "data": data}))
         except (ContractCustomError, ContractLogicError) as exc:
-            return self._reason(exc)
+            return None, self._reason(exc)
         except (Web3RPCError, ValueError) as exc:  # e.g. the node's own gas cap
-            return str(exc)[:200]
+            return None, str(exc)[:200]
         if gas * timing.GAS_MARGIN > timing.TX_GAS_CAP:
-            return f"needs {gas} gas, more than one transaction may use"
-        return None
+            return None, f"needs {gas} gas, more than one transaction may use"
+        return gas, None
 
     @staticmethod
     def _retry_or_fail_relayed(item: Vote | Delegation, reason: str, attempt: bool = True) -> None:

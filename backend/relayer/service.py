@@ -427,12 +427,16 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
     # ------------------------------------------------------------------ helpers
 
     def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None,
-              funding: tuple[str, int, int] | None = None, extra_gas: int = 0) -> OutboundTx | None:
+              funding: tuple[str, int, int] | None = None, extra_gas: int = 0,
+              estimate: int | None = None) -> OutboundTx | None:
         """Estimates, signs and stores a transaction from `account` (None if it would revert: `on_revert` gets the
         reason). A key other than the relayer's is funded first when it cannot pay: `funding` is (purpose, subject,
-        top-up factor) of that top-up; by default the organization's, topped up TOP_UP_FACTOR times the cost."""
+        top-up factor) of that top-up; by default the organization's, topped up TOP_UP_FACTOR times the cost.
+        `estimate`: the node's gas estimate for this very call, made a moment ago by the caller."""
         try:
-            estimate = self._call(lambda: self.w3.eth.estimate_gas({"from": account.address, "to": to, "data": data}))
+            if estimate is None:
+                estimate = self._call(lambda: self.w3.eth.estimate_gas({"from": account.address, "to": to,
+                                                                        "data": data}))
         except (ContractCustomError, ContractLogicError) as exc:
             reason = self._reason(exc)
             log.warning("%s for %s %s would revert: %s", purpose, "subject", subject_id, reason)

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import segno
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
@@ -51,7 +51,9 @@ from backend.web.i18n import JST, LANG_COOKIE, LANGUAGES, Texts, language_of
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
-VOTERS_LISTED = 500  # on the proposal page; the API's /proposals/{id}/votes pages through all of them
+# Voters on the proposal page, a page at a time: a phone shows a few screens of them, not a whole festival's (the
+# page's p99 at 500 voters was ~50 ms, docs/benchmarks.md); the API's /proposals/{id}/votes pages through all of them.
+VOTERS_PER_PAGE = 50
 CHART_BUCKET = timedelta(minutes=10)
 CHART_BUCKETS = 18  # three hours of claims on the organizer's chart
 
@@ -214,12 +216,16 @@ def new_proposal_page(request: Request, user: OptionalUser):
 
 
 @router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
-def proposal_page(proposal_id: DbId, request: Request, session: SessionDep, user: OptionalUser):
+def proposal_page(proposal_id: DbId, request: Request, session: SessionDep, user: OptionalUser,
+                  page: int = Query(default=1, ge=1, le=10**7, description="page of the voters' list")):
     services = _services(request)
     proposal = proposals.read_proposal(proposal_id, request, session, services, user)
-    votes = proposals.list_votes(proposal_id, session, limit=VOTERS_LISTED, offset=0)
     voter_count = session.scalar(select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id))
-    return render(request, "proposal.html", user, proposal=proposal, votes=votes, voter_count=voter_count)
+    pages = max(1, -(-voter_count // VOTERS_PER_PAGE))
+    page = min(page, pages)  # past the end (an old link, fewer voters since): the last page
+    votes = proposals.list_votes(proposal_id, session, limit=VOTERS_PER_PAGE, offset=(page - 1) * VOTERS_PER_PAGE)
+    return render(request, "proposal.html", user, proposal=proposal, votes=votes, voter_count=voter_count,
+                  page=page, pages=pages, first_listed=(page - 1) * VOTERS_PER_PAGE + 1)
 
 
 @router.get("/treasury", response_class=HTMLResponse)

@@ -10,7 +10,7 @@ from brownie import accounts, web3
 from eth_account import Account
 from sqlalchemy import func, select
 
-from backend.models import OutboundTx, Vote
+from backend.models import OutboundTx, RelayStatus, Vote
 from tests.backend.conftest import Api, wait_for
 from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
     AGAINST,
@@ -273,3 +273,27 @@ def test_report_cells_are_never_formulas_and_huge_ids_are_422(client, suite):
     assert client.get(f"/proposals/{2**64}").status_code == 422
     assert client.get(f"/proposals/{2**63 - 1}").status_code == 404
     assert client.get("/proposals", params={"offset": 10**12}).status_code == 422
+
+
+def test_proposal_page_lists_voters_a_page_at_a_time(client, suite):
+    proposer = Community(client).member_with_points()
+    proposal = proposer.post("/proposals", {"kind": "text", "title_ja": "ひがし茶屋街の夜市",
+                                            "title_en": "A night market in Higashi Chaya"}).json()
+    wait_state(client, proposal["id"], "pending")
+    with client.app.state.session_factory.begin() as session:  # votes as the indexer records those cast on chain
+        session.add_all(Vote(proposal_id=proposal["id"], voter=f"0x{n:040x}", support=n % 3, reason="",
+                             status=RelayStatus.confirmed, weight=1, points=1) for n in range(1, 61))
+    page = f"http://testserver/proposals/{proposal['id']}"
+
+    def voters(html: str) -> list[str]:
+        listed = html.split('<ul class="voters">')[1].split("</ul>")[0]
+        return [item.split("</code>")[0] for item in listed.split('<code class="address">')[1:]]
+
+    first = client.get(page, params={"lang": "en"}).text
+    assert voters(first) == [f"0x{n:040x}" for n in range(1, 51)]
+    assert "1–50 of 60" in first and 'rel="next" href="?page=2#voters"' in first and 'rel="prev"' not in first
+    second = client.get(page, params={"page": 2, "lang": "en"}).text
+    assert voters(second) == [f"0x{n:040x}" for n in range(51, 61)]
+    assert "51–60 of 60" in second and 'rel="prev" href="?page=1#voters"' in second and 'rel="next"' not in second
+    assert voters(client.get(page, params={"page": 99}).text) == voters(second)  # an old link past the end
+    assert client.get(page, params={"page": 0}).status_code == 422

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from eth_utils import keccak
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError
@@ -22,7 +22,7 @@ from backend.api.errors import errors
 from backend.chain import reads as chain_reads
 from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
-from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep
+from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep, WritesDep
 from backend.governance import actions as proposal_actions
 from backend.governance import ballots
 from backend.governance.state import proposal_state, quorum_points
@@ -36,6 +36,7 @@ from backend.governance.treasury import (
     token_info,
 )
 from backend.models import (
+    CustodialKey,
     ExportStatus,
     IndexerCursor,
     Proposal,
@@ -45,6 +46,7 @@ from backend.models import (
     Vote,
     WalletExport,
     WalletKind,
+    utcnow,
 )
 from backend.relayer.timing import VOTE_CLOSING_MARGIN_S
 from backend.schemas import (
@@ -286,6 +288,13 @@ def create_proposal(body: ProposalCreate, request: Request, session: SessionDep,
 # ---------------------------------------------------------------------------------------------------- voting
 
 
+# The vote route's statements, built once (a vote burst's hot path, as the claim route's).
+_VOTE_OF = select(Vote).where(Vote.proposal_id == bindparam("proposal"), Vote.voter == bindparam("voter"))
+_SEALED_KEY_OF = select(CustodialKey.address, CustodialKey.sealed).where(CustodialKey.user_id == bindparam("user"))
+_DELETE_FAILED_VOTE = delete(Vote).where(Vote.id == bindparam("vote_id"), Vote.status == RelayStatus.failed)
+_STORE_VOTE = insert(Vote).returning(Vote.id)
+
+
 def _ballot_for(governor, proposal: Proposal, voter: str, support: int, reason: str) -> tuple[dict, str, list, dict]:
     pid = int(proposal.proposal_id)
     primary, types, message = ballots.ballot(pid, support, voter, ballots.keyed_nonce(governor, voter, pid), reason)
@@ -334,7 +343,7 @@ def _already_voted(vote: Vote | None) -> HTTPException:
 @router.post("/proposals/{proposal_id}/votes", response_model=VotePublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(400, 403, 409))
 def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: SessionDep, services: ServicesDep,
-              user: CurrentUser):
+              user: CurrentUser, writes: WritesDep):
     """Votes: answered at once with `accepted`; the relayer sends the ballot (gasless) and the vote turns
     `confirmed`. Sending the same ballot again returns the same vote."""
     proposal = get_proposal(session, proposal_id)
@@ -355,11 +364,10 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
             raise _error(400, "invalid_signature", "The signature is malformed (v must be 27/28 or 0/1; s in the lower "
                          "half of the curve order, as Ethereum requires).", "署名の形式が正しくありません。")
 
-    existing = session.scalar(select(Vote).where(Vote.proposal_id == proposal.id, Vote.voter == voter))
+    existing = session.scalar(_VOTE_OF, {"proposal": proposal.id, "voter": voter})
+    failed_id = None
     if existing is not None and existing.status == RelayStatus.failed:
-        session.delete(existing)  # a vote that failed for good may be cast again
-        session.flush()
-        existing = None
+        failed_id, existing = existing.id, None  # a vote that failed for good may be cast again (its row goes then)
     if existing is not None:
         if _same_ballot(existing, body, given):
             return vote_public(existing)
@@ -373,13 +381,14 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     if proposal.snapshot is None:
         proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
         proposal.deadline = governor.functions.proposalDeadline(pid).call()
+        session.commit()
     # one round trip to the governor for everything the vote depends on (this route is a vote burst's hot path),
     # voting power included: the governor's getVotes at the snapshot is the points ledger's getPastVotes
     governor_reads = [("state(uint256)", (pid,), "uint8"), ("clock()", (), "uint48"),
                       ("hasVoted(uint256,address)", (pid, voter), "bool"),
                       ("nonces(address,uint192)", (voter, pid & ballots.KEY_MASK), "uint256")]
-    try:
-        state, latest, voted, nonce, power = chain_reads.read_many(
+    try:  # read together with the other votes being cast at this moment (backend/chain/read_batch.py)
+        state, latest, voted, nonce, power = request.app.state.chain_reads.read_many(
             governor, governor_reads + [("getVotes(address,uint256)", (voter, proposal.snapshot), "uint256")])
     except ContractLogicError:  # the snapshot is still to come (ERC5805FutureLookup): voting has not opened
         state, latest, voted, nonce = chain_reads.read_many(governor, governor_reads)
@@ -400,7 +409,7 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
         if given is None or not _used_on_chain(governor, proposal, voter, body, given):
             raise _error(409, "already_voted", "This wallet has already voted on this proposal.",
                          "このウォレットはこの提案に投票済みです。")
-        return _store_vote(session, proposal, user, body, given, power, RelayStatus.confirmed)
+        return _store_vote(session, writes, proposal, user, body, given, power, RelayStatus.confirmed, failed_id)
     if power == 0:
         raise _error(403, "no_voting_power",
                      f"You had no voting power when voting opened ({_at(proposal.snapshot).isoformat()}); points "
@@ -409,7 +418,8 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
     primary, types, message = ballots.ballot(pid, body.support, voter, nonce, body.reason)
     domain = ballots.domain_of(governor)
     if custodial:
-        account = request.app.state.vault.open(SealedKey(user.custodial_key.address, user.custodial_key.sealed))
+        sealed = session.execute(_SEALED_KEY_OF, {"user": user.id}).one()
+        account = request.app.state.vault.open(SealedKey(sealed.address, sealed.sealed))
         signature = sign_typed(account.key, domain, primary, types, message)
     else:
         signature = given
@@ -422,20 +432,26 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
                          f"The signature is not {voter}'s ballot for this proposal, choice and reason on this "
                          f"governor (chain {domain['chainId']}, contract {domain['verifyingContract']}).",
                          "署名がこの提案・選択・コントラクトの投票と一致しません。")
-    return _store_vote(session, proposal, user, body, signature, power, RelayStatus.accepted)
+    return _store_vote(session, writes, proposal, user, body, signature, power, RelayStatus.accepted, failed_id)
 
 
-def _store_vote(session: Session, proposal: Proposal, user: User, body: VoteCreate, signature: bytes, power: int,
-                status_: RelayStatus) -> VotePublic:
-    voter = user.wallet_address
-    vote = Vote(proposal_id=proposal.id, voter=voter, user_id=user.id, support=body.support, reason=body.reason,
-                signature=signature, points=power, status=status_)
-    session.add(vote)
+def _store_vote(session: Session, writes, proposal: Proposal, user: User, body: VoteCreate, signature: bytes,
+                power: int, status_: RelayStatus, failed_id: int | None) -> VotePublic:
+    voter, now = user.wallet_address, utcnow()
+    row = {"proposal_id": proposal.id, "voter": voter, "user_id": user.id, "support": body.support,
+           "reason": body.reason, "signature": signature, "points": power, "status": status_, "attempts": 0,
+           "created_at": now}
+
+    def store(tx: Connection) -> int:  # run by the group committer, with the other votes of the moment
+        if failed_id is not None:
+            tx.execute(_DELETE_FAILED_VOTE, {"vote_id": failed_id})
+        return tx.execute(_STORE_VOTE, row).scalar_one()
+
+    session.close()  # the reads are done: the request holds no connection while its write waits for its group
     try:
-        session.commit()
+        stored = writes.run(store)
     except IntegrityError:  # the same voter's request in parallel (or the indexer) won
-        session.rollback()
-        existing = session.scalar(select(Vote).where(Vote.proposal_id == proposal.id, Vote.voter == voter))
+        existing = session.scalar(_VOTE_OF, {"proposal": proposal.id, "voter": voter})
         # the same ballot, or (a front-run ballot) the row the indexer made from the vote on chain
         if existing is not None and (existing.signature == signature
                                      or (existing.signature is None and status_ == RelayStatus.confirmed)):
@@ -443,7 +459,9 @@ def _store_vote(session: Session, proposal: Proposal, user: User, body: VoteCrea
             session.commit()
             return vote_public(existing)
         raise _already_voted(existing) from None
-    return vote_public(vote)
+    return VotePublic(id=stored, proposal_id=proposal.id, voter=voter, support=body.support, reason=body.reason,
+                      status=status_.value, weight=None, points=power, tx_hash=None, block_number=None, failure=None,
+                      created_at=now)
 
 
 # ---------------------------------------------------------------------------------------------------- enacting

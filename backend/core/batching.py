@@ -1,0 +1,68 @@
+"""A worker thread that serves requests in batches: each time it is free it takes every request waiting at that moment.
+
+Shared by the group committer (backend/core/group_commit.py: many requests' writes, one commit) and the read batcher
+(backend/chain/read_batch.py: many requests' chain reads, one eth_call). Nothing waits to gather company: requests
+that arrive while a batch is being served form the next batch, so a lone request is served as quickly as without
+batching, and under load the batches grow by themselves.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+_STOP = object()
+
+
+class BatchWorker(Generic[Item]):
+    """`_submit(item)` blocks until the worker thread has served `item` in `_serve(batch)`, a list of (item, future)
+    whose every future the subclass completes."""
+
+    def __init__(self, name: str):
+        self._stopped = False
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def _submit(self, item: Item):
+        future: Future = Future()
+        self._queue.put((item, future))
+        return future.result()
+
+    def stop(self) -> None:
+        """Serves what is already waiting, then ends the thread."""
+        self._stopped = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout=10)
+
+    def _fits(self, batch: list[tuple[Item, Future]], item: Item) -> bool:
+        """Whether `item` may join `batch` (else it starts the next one)."""
+        return True
+
+    def _serve(self, batch: list[tuple[Item, Future]]) -> None:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        pending = None
+        while True:
+            first, pending = (pending if pending is not None else self._queue.get()), None
+            if first is _STOP:
+                return
+            batch = [first]
+            while True:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP or not self._fits(batch, more[0]):
+                    pending = more
+                    break
+                batch.append(more)
+            self._serve(batch)
