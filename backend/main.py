@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.writes = GroupCommitter(engine)
         state.chain_reads = ReadBatcher()
         state.vault = KeyVault(settings.key_encryption_key.get_secret_value())
+        # the sponsor's address, shown by /health also where the relayer runs in the background worker
+        state.relayer_address = Account.from_key(settings.relayer_private_key.get_secret_value()).address
         state.web3 = make_web3(settings.rpc_url, settings.rpc_timeout_s)
         state.services = None
         state.deployment = None

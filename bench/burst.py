@@ -66,9 +66,10 @@ def relayer_drain(stack, members, evs: list[dict], timeout: float) -> dict:
 
 
 def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float, drain_claims: int = 0,
-          workers: int = 1, database: str = "sqlite") -> dict:
+          workers: int = 1, database: str = "sqlite", worker_process: bool = True) -> dict:
     relayer_mode, block_time = MODES[mode]
-    with Stack(block_time=block_time, relayer_mode=relayer_mode, workers=workers, database=database) as stack:
+    with Stack(block_time=block_time, relayer_mode=relayer_mode, workers=workers, database=database,
+               worker_process=worker_process) as stack:
         organizer, *members = stack.add_members(claims + 1)
         drain_members = stack.add_members(drain_claims, prefix="drain") if drain_claims else []
         stack.start()
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="seconds to wait for confirmations after the last answer (default: claims / 5, >= 120:"
                              " the naive baseline needs that long on a busy machine)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the backend")
+    parser.add_argument("--single-process", action="store_true",
+                        help="the relayer and the indexer in the API process instead of the background worker")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
                         help="postgres: a PostgreSQL server of the run's own (Debian's binaries)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here instead of bench/results/")
@@ -148,13 +151,13 @@ def main(argv: list[str] | None = None) -> dict:
     for mode in args.modes.split(","):
         print(f"burst: {mode}, {args.claims} claims over {args.events} events, {args.clients} clients", flush=True)
         figures = burst(mode, args.claims, args.events, args.clients, timeout, args.drain_claims, args.workers,
-                        args.database)
+                        args.database, not args.single_process)
         print(f"burst: {mode}: {json.dumps(figures)}", flush=True)
         prefix = {"batched": "", "naive": "naive_", "interval2s": "interval2s_"}[mode]
         result.update({f"{prefix}{k}": v for k, v in figures.items() if not (prefix and k in ("claims", "events",
                                                                                             "clients"))})
     result.setdefault("claims", args.claims)
-    result.update(workers=args.workers, database=args.database)
+    result.update(workers=args.workers, database=args.database, worker_process=not args.single_process)
     return finish("burst", "bench/burst.py", result, argv, args.out)
 
 if __name__ == "__main__":

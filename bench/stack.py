@@ -127,14 +127,18 @@ class Stack:
     """Chain + deployed suite + database + backend. Members are created (`add_members`) before `start()`."""
 
     def __init__(self, block_time: float | None = None, relayer_mode: str = "batched", workdir: Path | None = None,
-                 indexer: bool = True, workers: int = 1, database: str = "sqlite"):
+                 indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True):
         """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
-        indexer's lease (backend/core/lease.py). `database`: "sqlite" (a file, as `make run`) or "postgres" (a server
-        of the run's own, tests/helpers/postgres.py)."""
+        indexer's lease (backend/core/lease.py). `worker_process` (the default, as `make run`): the relayer and the
+        indexer run in the background worker (`python -m backend.worker`), the API processes with both off
+        (docs/backend.md "Deployment layout"); False: all in the API process, as before that layout. `database`: "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own,
+        tests/helpers/postgres.py)."""
         ensure_compiled()
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="kyoso-bench-")
         self.dir = Path(workdir or self._tmp.name)
         self.relayer_mode, self.indexer, self.workers = relayer_mode, indexer, workers
+        self.worker_process = worker_process
+        self.worker: Captured | None = None
         self.postgres = None
         if database == "postgres":
             from tests.helpers.postgres import PostgresServer
@@ -192,6 +196,9 @@ class Stack:
             "KYOSO_PUBLIC_BASE_URL": self.base, "KYOSO_RELAYER_MODE": self.relayer_mode,
             "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false", **overrides,
         }
+        if self.worker_process and "KYOSO_RELAYER_ENABLED" not in overrides:
+            self.worker = Captured([sys.executable, "-m", "backend.worker"], ROOT, env)
+            env = {**env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"}
         # no access log: a line per request would be part of what is measured; warnings and errors still show
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         self.server = Captured([sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
@@ -201,21 +208,26 @@ class Stack:
         def healthy():
             if self.server.proc.poll() is not None:
                 raise RuntimeError(f"the backend exited:\n{self.server.output}")
+            if self.worker is not None and self.worker.proc.poll() is not None:
+                raise RuntimeError(f"the worker exited:\n{self.worker.output}")
             return answers_200(f"{self.api}/health")
 
         wait_until(healthy, READY_TIMEOUT_S, "backend healthy", 0.2)
 
     def stop_server(self) -> None:
-        if self.server is not None and self.server.proc.poll() is None:
-            self.server.proc.terminate()
-            try:
-                self.server.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
+        for process in (self.server, self.worker):
+            if process is not None and process.proc.poll() is None:
+                process.proc.terminate()
+                try:
+                    process.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
     def server_cpu_s(self) -> float:
-        """CPU time (user + system, all threads) the backend has used so far, with its worker processes."""
-        return process_tree_cpu_s(self.server.proc.pid)
+        """CPU time (user + system, all threads) the backend has used so far, with its worker processes (and the
+        background worker's, if it runs one)."""
+        worker = process_tree_cpu_s(self.worker.proc.pid) if self.worker is not None else 0.0
+        return process_tree_cpu_s(self.server.proc.pid) + worker
 
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:

@@ -39,8 +39,9 @@ POINTS = 10
 VOTING_DELAY_S = 3600  # tests/helpers/web3_deploy.py's governor
 
 
-def votes(voters: int, clients: int, confirm_timeout: float) -> dict:
-    with Stack() as stack:
+def votes(voters: int, clients: int, confirm_timeout: float, worker_process: bool = True,
+          workers: int = 1) -> dict:
+    with Stack(worker_process=worker_process, workers=workers) as stack:
         organizer, *members = stack.add_members(voters + 1)
         stack.start()
         _org, (event,) = stack.organization_with_events(organizer, 1, points=POINTS)
@@ -110,11 +111,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--voters", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--confirm-timeout", type=float, default=120.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the API")
+    parser.add_argument("--single-process", action="store_true",
+                        help="the relayer and the indexer in the API process instead of the background worker")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     stop_on_signals()
     print(f"votes: {args.voters} voters, {args.clients} clients", flush=True)
-    result = votes(args.voters, args.clients, args.confirm_timeout)
+    result = votes(args.voters, args.clients, args.confirm_timeout, not args.single_process, args.workers)
+    result.update(worker_process=not args.single_process, workers=args.workers)
     print(f"votes: {result}", flush=True)
     return finish("votes", "bench/votes.py", result, argv, args.out)
 

@@ -4,7 +4,8 @@
    in .kyoso/anvil-state.json across restarts (FRESH=1 starts a new chain and a new database);
 2. scripts/deploy.py on brownie's kyoso-dev network, attached to that Anvil (tools/brownie_run.py; deploys
    only what is missing);
-3. the API (uvicorn) on 127.0.0.1:8000 with SQLite in .kyoso/kyoso.db;
+3. the background worker (`python -m backend.worker`: the relayer and the indexer) and the API (uvicorn, with both
+   off) on 127.0.0.1:8000, with SQLite in .kyoso/kyoso.db: the deployment layout of docs/backend.md;
 4. a demo community (scripts/seed.py, through the API; KYOSO_SEED=0 skips it).
 
 Every child gets PR_SET_PDEATHSIG, so even a killed supervisor leaves no orphan Anvil on the port.
@@ -168,10 +169,11 @@ def main() -> int:
         "KYOSO_CHAIN_ID": str(CHAIN_ID),
         "KYOSO_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
     }
+    worker = start("worker", [sys.executable, "-m", "backend.worker"], env=api_env)
     api = start(
         "api",
         [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(api_port)],
-        env=api_env,
+        env={**api_env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"},
     )
     wait_until("The API", api, api_healthy, None)
     base = f"http://127.0.0.1:{api_port}"
@@ -187,9 +189,9 @@ def main() -> int:
         f"  chain RPC  http://127.0.0.1:{chain_port} (chain id {CHAIN_ID}; state in {state_file})\n",
         flush=True,
     )
-    while all(proc.poll() is None for proc in (anvil, api)):
+    while all(proc.poll() is None for proc in (anvil, worker, api)):
         time.sleep(0.5)
-    failed = next(proc for proc in (anvil, api) if proc.poll() is not None)
+    failed = next(proc for proc in (anvil, worker, api) if proc.poll() is not None)
     raise StackError(f"{failed.name} stopped unexpectedly (exit code {failed.returncode})")
 
 

@@ -14,10 +14,12 @@ request at a time, so each request sees its own answer, revert or values, as if 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from concurrent.futures import Future
 
+from fastapi.concurrency import run_in_threadpool
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
@@ -44,6 +46,12 @@ class ReadBatcher(BatchWorker[Reads]):
         if self.stopped:  # shutting down: read alone rather than wait for a thread that is gone
             return reads.read_many(contract, calls)
         return self._submit((contract, calls))
+
+    async def read_many_async(self, contract: Contract, calls: Calls) -> list:
+        """`read_many` for a route on the event loop: awaits the batch's eth_call instead of blocking a thread."""
+        if self.stopped:
+            return await run_in_threadpool(reads.read_many, contract, calls)
+        return await asyncio.wrap_future(self._enqueue((contract, calls)))
 
     def _fits(self, batch: list[tuple[Reads, Future]], item: Reads) -> bool:
         # a request for another contract, or one that would overflow the call, starts the next batch

@@ -32,9 +32,12 @@ class BatchWorker(Generic[Item]):
         return self._stopped
 
     def _submit(self, item: Item):
+        return self._enqueue(item).result()
+
+    def _enqueue(self, item: Item) -> Future:
         future: Future = Future()
         self._queue.put((item, future))
-        return future.result()
+        return future
 
     def stop(self) -> None:
         """Serves what is already waiting, then ends the thread."""

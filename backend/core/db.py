@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.core.sqlite_writer import WriterLockedConnection
+
 
 # Kept open: every thread that can hold a connection at once (the API's 40 request threads, the group committer, the
 # relayer, the indexer and their leases). An overflow connection is closed when it is given back, and opening one
@@ -28,8 +30,12 @@ def make_engine(url: str) -> Engine:
         # back wait for a free thread to close them (seen as 30 s QueuePool timeouts under load, bench/burst.py).
         # No pre-ping: a file database does not drop connections the way a server does, and the ping is a round trip
         # per checkout on the hot path.
+        connect_args = {"timeout": 30, "check_same_thread": False}
+        if parsed.database not in (None, "", ":memory:"):
+            # writers queue in a file lock, not in SQLite's busy handler (backend/core/sqlite_writer.py)
+            connect_args["factory"] = WriterLockedConnection
         engine = create_engine(url, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+                               connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -65,6 +71,10 @@ def migrate(engine: Engine) -> None:
             # Several processes starting at once on one database: one migrates, the others wait for it (the lock
             # ends with the transaction).
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('kyoso-migrations'))"))
+        elif connection.dialect.name == "sqlite":
+            # the same on SQLite (`make run` starts the worker and the API together): the write lock before the
+            # schema version is read, so the second process finds the schema at head
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -20,6 +20,7 @@ StorageUnavailable (the API's 503 with Retry-After: sending the same request aga
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -56,6 +57,12 @@ class GroupCommitter(BatchWorker[Write]):
         if self.stopped:
             raise StorageUnavailable("the writer has stopped")
         return self._submit(write)
+
+    async def run_async(self, write: Callable[[Connection], T]) -> T:
+        """`run` for a route on the event loop: awaits the group's commit instead of blocking a thread on it."""
+        if self.stopped:
+            raise StorageUnavailable("the writer has stopped")
+        return await asyncio.wrap_future(self._enqueue(write))
 
     def _fits(self, batch: list[tuple[Write, Future]], item: Write) -> bool:
         return len(batch) < MAX_GROUP

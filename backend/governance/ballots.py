@@ -34,6 +34,11 @@ def domain_of(contract: Contract) -> dict:
     return domain
 
 
+def knows_domain(contract: Contract) -> bool:
+    """Whether `domain_of(contract)` is answered without a call to the node."""
+    return contract.address in _domains
+
+
 def keyed_nonce(governor: Contract, voter: str, proposal_id: int) -> int:
     return reads.read(governor, "nonces(address,uint192)", voter, proposal_id & KEY_MASK)
 

@@ -87,7 +87,9 @@ MEMBER_TOP_UP_FACTOR = 1
 # vote that misses the deadline would be accepted by the API and then fail on chain.
 VOTE_CLOSING_MARGIN_S = 30
 # A batch of votes is also bounded by its estimated gas: a ballot with a long reason carries kilobytes of calldata
-# (EIP-7623 prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event.
+# (EIP-7623 prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event. The batch's estimate
+# (VOTE_GAS_BASE and VOTE_GAS_PER_BYTE per ballot) is also its transaction's gas limit, checked by one run in the node
+# before it is signed, so it must stay an upper bound of what a ballot costs.
 VOTE_BATCH_GAS_BUDGET = 10_000_000
 VOTE_GAS_BASE = 110_000  # castVoteBySig, measured ~98k (docs/gas.md), with room
 VOTE_GAS_PER_BYTE = 60  # calldata floor, memory copies, hashing and the event's log data per byte of the call

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select
 from backend.models import Claim, OutboundTx, ServiceLease
 from backend.relayer.timing import LEASE_TTL_S
 from tests.backend.conftest import event_body
-from tests.helpers.claims import claim_statuses, claim_until_answered
+from tests.helpers.claims import claim_statuses, claim_until_answered, event_on_chain
 from tests.helpers.postgres import PostgresServer
 from tests.helpers.processes import Anvil, Backend, free_port, signup
 from tests.helpers.web3_deploy import deploy_suite_web3
@@ -66,18 +66,9 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
                 assert httpx.get(f"{standby.url}/health").json()["database_backend"] == "postgresql"
 
                 organizer = signup(standby.url)  # the standby serves the API like the active one
-                org = httpx.post(f"{standby.url}/organizations", json={"name_ja": "金沢工芸協会",
-                                                                      "name_en": "Kanazawa Crafts Guild"},
-                                 headers=organizer).json()
-                event = httpx.post(f"{standby.url}/organizations/{org['id']}/events", json=event_body(points=3),
-                                   headers=organizer).json()
-                deadline = time.monotonic() + 60
-                while (token_id := httpx.get(f"{a.url}/events/{event['id']}").json()["token_id"]) is None:
-                    assert time.monotonic() < deadline, "the event never reached the chain"
-                    time.sleep(0.2)
-                secrets = [u.split("c=")[1] for u in httpx.post(
-                    f"{a.url}/events/{event['id']}/codes", json={"count": ATTENDEES},
-                    headers=organizer).json()["claim_urls"]]
+                org, event, token_id, secrets = event_on_chain(
+                    standby.url, organizer, {"name_ja": "金沢工芸協会", "name_en": "Kanazawa Crafts Guild"},
+                    event_body(points=3), ATTENDEES)
                 with ThreadPoolExecutor(8) as pool:
                     members = list(pool.map(lambda i: signup((a, b)[i % 2].url), range(ATTENDEES)))
 

@@ -36,3 +36,18 @@ def claim_statuses(url: str, members: list[dict], claim_ids: list[int], timeout:
         if all(s == "confirmed" for s in statuses) or time.monotonic() > deadline:
             return statuses
         time.sleep(0.5)
+
+
+def event_on_chain(url: str, organizer: dict, organization: dict, event: dict, codes: int,
+                   timeout: float = 60) -> tuple[dict, dict, int, list[str]]:
+    """An organization and an event made through the API at `url`, waited for on chain, and `codes` printed claim
+    codes: (organization, event, token id, secrets)."""
+    org = httpx.post(f"{url}/organizations", json=organization, headers=organizer).json()
+    made = httpx.post(f"{url}/organizations/{org['id']}/events", json=event, headers=organizer).json()
+    deadline = time.monotonic() + timeout
+    while (token_id := httpx.get(f"{url}/events/{made['id']}").json()["token_id"]) is None:
+        assert time.monotonic() < deadline, "the event never reached the chain"
+        time.sleep(0.2)
+    secrets = [u.split("c=")[1] for u in httpx.post(f"{url}/events/{made['id']}/codes", json={"count": codes},
+                                                    headers=organizer).json()["claim_urls"]]
+    return org, made, token_id, secrets

@@ -11,6 +11,7 @@ import time
 import unicodedata
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from backend.api.routes.events import (
 )
 from backend.core import gas_budget, throttle
 from backend.core.security import secret_hash
-from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep, WritesDep, client_ip
+from backend.deps import CurrentUser, DbId, LoopSessionDep, LoopUser, SessionDep, SettingsDep, WritesDep, client_ip
 from backend.models import (
     Claim,
     ClaimCode,
@@ -67,14 +68,28 @@ def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
     )
 
 
-def _check_secret(session: Session, event: Event, body: ClaimCreate, limits: dict[str, throttle.Limit]) -> ClaimCode | None:
-    """Returns the code row to consume (printed codes), or None; raises 400/410 for a wrong or spent secret."""
-    wrong = HTTPException(400, {"error": "invalid_code", "message": "This code is not valid for this event. / "
-                                                                    "このコードはこのイベントでは使えません。"})
+WRONG = object()  # _check_secret's answer to a wrong secret
+
+
+def _wrong() -> HTTPException:
+    return HTTPException(400, {"error": "invalid_code", "message": "This code is not valid for this event. / "
+                                                                   "このコードはこのイベントでは使えません。"})
+
+
+def _count_failure(session: Session, limits: dict[str, throttle.Limit]) -> None:
+    try:
+        throttle.count_failure(session, limits, _wrong())
+    finally:
+        session.close()
+
+
+def _check_secret(session: Session, event: Event, body: ClaimCreate):
+    """The code row to consume (printed codes), None (the kiosk's code or the word is right), or WRONG; raises 410
+    for a spent code or an expired kiosk code."""
     if body.method == ClaimMethod.code:
         code = session.get(ClaimCode, secret_hash(body.secret))
         if code is None or code.event_id != event.id:
-            throttle.count_failure(session, limits, wrong)
+            return WRONG
         if code.used_at is not None:
             raise HTTPException(410, {"error": "code_already_used",
                                       "message": "This code has already been used. / このコードは使用済みです。"})
@@ -90,16 +105,16 @@ def _check_secret(session: Session, event: Event, body: ClaimCreate, limits: dic
                 raise HTTPException(410, {"error": "kiosk_code_expired",
                                           "message": "This code has expired: scan the screen again. / "
                                                      "コードの有効期限が切れました。もう一度読み取ってください。"})
-        throttle.count_failure(session, limits, wrong)
+        return WRONG
     if event.word_hash is None or not hmac.compare_digest(secret_hash(body.secret.casefold()), event.word_hash):
-        throttle.count_failure(session, limits, wrong)
+        return WRONG
     return None
 
 
 @router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(400, 402, 403, 409, 410, 429))
-def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionDep, settings: SettingsDep,
-          user: CurrentUser, writes: WritesDep):
+async def claim(event_id: DbId, body: ClaimCreate, request: Request, session: LoopSessionDep, settings: SettingsDep,
+                user: LoopUser, writes: WritesDep):
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
     GET /claims/{id}."""
     limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip(request)}": throttle.ADDRESS}
@@ -118,7 +133,10 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。",
                                   "claim_id": existing_id})
-    code = _check_secret(session, event, body, limits)
+    code = _check_secret(session, event, body)
+    if code is WRONG:  # counted in a thread: a write, which may wait for the writer lock, never on the loop
+        session.close()  # no connection held across an await (see the vote route)
+        await run_in_threadpool(_count_failure, session, limits)
     now = utcnow()
     if not event.claim_start <= now <= event.claim_end:
         raise HTTPException(403, {"error": "claim_window_closed",
@@ -150,7 +168,7 @@ def claim(event_id: DbId, body: ClaimCreate, request: Request, session: SessionD
 
     session.close()  # the reads are done: the request holds no connection while its write waits for its group
     try:
-        stored = writes.run(store)
+        stored = await writes.run_async(store)
     except IntegrityError:  # the same member's claim in parallel won
         raise HTTPException(409, {"error": "already_claimed",
                                   "message": "You already have this badge. / このバッジは受け取り済みです。"}) from None

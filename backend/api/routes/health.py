@@ -50,8 +50,8 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
     relayer = relayer_balance = None
     unconfirmed = oldest_age = indexed_to = None
     services = request.app.state.services
-    if services is not None and services.relayer is not None:
-        relayer = services.relayer.relayer.address
+    if services is not None:
+        relayer = request.app.state.relayer_address
         try:
             relayer_balance = w3.eth.get_balance(relayer)
         except Exception:  # noqa: BLE001 - reported through the chain problem above

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from eth_utils import keccak
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError
@@ -22,7 +23,17 @@ from backend.api.errors import errors
 from backend.chain import reads as chain_reads
 from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
 from backend.core.keys import SealedKey
-from backend.deps import CurrentUser, DbId, OptionalUser, Page, ServicesDep, SessionDep, WritesDep
+from backend.deps import (
+    CurrentUser,
+    DbId,
+    LoopSessionDep,
+    LoopUser,
+    OptionalUser,
+    Page,
+    ServicesDep,
+    SessionDep,
+    WritesDep,
+)
 from backend.governance import actions as proposal_actions
 from backend.governance import ballots
 from backend.governance.state import proposal_state, quorum_points
@@ -342,10 +353,13 @@ def _already_voted(vote: Vote | None) -> HTTPException:
 
 @router.post("/proposals/{proposal_id}/votes", response_model=VotePublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(400, 403, 409))
-def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: SessionDep, services: ServicesDep,
-              user: CurrentUser, writes: WritesDep):
+async def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: LoopSessionDep,
+                    services: ServicesDep, user: LoopUser, writes: WritesDep):
     """Votes: answered at once with `accepted`; the relayer sends the ballot (gasless) and the vote turns
     `confirmed`. Sending the same ballot again returns the same vote."""
+    # On the event loop, as the claim route (a vote burst's hot path): its database reads are short reads of the SQLite
+    # file, its chain reads and its write are awaited (read batcher, group committer); the rare steps that call the
+    # node or write by themselves run in the thread pool.
     proposal = get_proposal(session, proposal_id)
     if proposal.status != RelayStatus.confirmed:
         raise _error(409, "proposal_not_on_chain", "This proposal is not on chain yet.", "この提案はまだ登録中です。")
@@ -365,33 +379,35 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
                          "half of the curve order, as Ethereum requires).", "署名の形式が正しくありません。")
 
     existing = session.scalar(_VOTE_OF, {"proposal": proposal.id, "voter": voter})
+    # No connection is held across an await on the loop: a hundred votes waiting for the node would otherwise hold
+    # every pooled connection while the loop, blocked in the pool, could not run the code that gives them back.
+    session.close()
     failed_id = None
     if existing is not None and existing.status == RelayStatus.failed:
         failed_id, existing = existing.id, None  # a vote that failed for good may be cast again (its row goes then)
     if existing is not None:
         if _same_ballot(existing, body, given):
             return vote_public(existing)
-        if existing.signature is None and given is not None and _used_on_chain(governor, proposal, voter, body, given):
-            existing.signature = given  # the indexer saw this ballot cast by someone else first
-            session.commit()
+        if existing.signature is None and given is not None and await run_in_threadpool(
+                _used_on_chain, governor, proposal, voter, body, given):
+            # the indexer saw this ballot cast by someone else first
+            await run_in_threadpool(_keep_signature, session, existing.id, given)
             return vote_public(existing)
         raise _already_voted(existing)
 
     pid = int(proposal.proposal_id)
     if proposal.snapshot is None:
-        proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
-        proposal.deadline = governor.functions.proposalDeadline(pid).call()
-        session.commit()
+        await run_in_threadpool(_learn_window, session, governor, proposal)
     # one round trip to the governor for everything the vote depends on (this route is a vote burst's hot path),
     # voting power included: the governor's getVotes at the snapshot is the points ledger's getPastVotes
     governor_reads = [("state(uint256)", (pid,), "uint8"), ("clock()", (), "uint48"),
                       ("hasVoted(uint256,address)", (pid, voter), "bool"),
                       ("nonces(address,uint192)", (voter, pid & ballots.KEY_MASK), "uint256")]
     try:  # read together with the other votes being cast at this moment (backend/chain/read_batch.py)
-        state, latest, voted, nonce, power = request.app.state.chain_reads.read_many(
+        state, latest, voted, nonce, power = await request.app.state.chain_reads.read_many_async(
             governor, governor_reads + [("getVotes(address,uint256)", (voter, proposal.snapshot), "uint256")])
     except ContractLogicError:  # the snapshot is still to come (ERC5805FutureLookup): voting has not opened
-        state, latest, voted, nonce = chain_reads.read_many(governor, governor_reads)
+        state, latest, voted, nonce = await request.app.state.chain_reads.read_many_async(governor, governor_reads)
         power = None
     if state == PENDING:
         opens = _at(proposal.snapshot + 1).isoformat()
@@ -404,21 +420,25 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
         raise _error(409, "voting_closing", f"Voting closes in less than {VOTE_CLOSING_MARGIN_S} s: too late to be sure "
                      "the vote reaches the chain in time.", "投票締切の直前のため、受け付けられません。")
     if power is None:  # not expected once voting is open; read from the ledger itself rather than guess
-        power = chain_reads.read(points, "getPastVotes(address,uint256)", voter, proposal.snapshot)
+        power = await run_in_threadpool(chain_reads.read, points, "getPastVotes(address,uint256)", voter,
+                                        proposal.snapshot)
     if voted:
-        if given is None or not _used_on_chain(governor, proposal, voter, body, given):
+        if given is None or not await run_in_threadpool(_used_on_chain, governor, proposal, voter, body, given):
             raise _error(409, "already_voted", "This wallet has already voted on this proposal.",
                          "このウォレットはこの提案に投票済みです。")
-        return _store_vote(session, writes, proposal, user, body, given, power, RelayStatus.confirmed, failed_id)
+        return await _store_vote(session, writes, proposal, user, body, given, power, RelayStatus.confirmed,
+                                 failed_id)
     if power == 0:
         raise _error(403, "no_voting_power",
                      f"You had no voting power when voting opened ({_at(proposal.snapshot).isoformat()}); points "
                      "earned later count from the next proposal.",
                      "投票開始時点で投票力がありませんでした。その後のポイントは次の提案から有効です。")
     primary, types, message = ballots.ballot(pid, body.support, voter, nonce, body.reason)
-    domain = ballots.domain_of(governor)
+    domain = ballots.domain_of(governor) if ballots.knows_domain(governor) else \
+        await run_in_threadpool(ballots.domain_of, governor)
     if custodial:
         sealed = session.execute(_SEALED_KEY_OF, {"user": user.id}).one()
+        session.close()
         account = request.app.state.vault.open(SealedKey(sealed.address, sealed.sealed))
         signature = sign_typed(account.key, domain, primary, types, message)
     else:
@@ -432,11 +452,34 @@ def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, session: Se
                          f"The signature is not {voter}'s ballot for this proposal, choice and reason on this "
                          f"governor (chain {domain['chainId']}, contract {domain['verifyingContract']}).",
                          "署名がこの提案・選択・コントラクトの投票と一致しません。")
-    return _store_vote(session, writes, proposal, user, body, signature, power, RelayStatus.accepted, failed_id)
+    return await _store_vote(session, writes, proposal, user, body, signature, power, RelayStatus.accepted,
+                             failed_id)
 
 
-def _store_vote(session: Session, writes, proposal: Proposal, user: User, body: VoteCreate, signature: bytes,
-                power: int, status_: RelayStatus, failed_id: int | None) -> VotePublic:
+def _learn_window(session: Session, governor, proposal: Proposal) -> None:
+    """The proposal's voting window from the governor, kept (once per proposal); run in a thread."""
+    pid = int(proposal.proposal_id)
+    proposal.snapshot = governor.functions.proposalSnapshot(pid).call()
+    proposal.deadline = governor.functions.proposalDeadline(pid).call()
+    try:
+        session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                        .values(snapshot=proposal.snapshot, deadline=proposal.deadline))
+        session.commit()
+    finally:
+        session.close()
+
+
+def _keep_signature(session: Session, vote_id: int, signature: bytes) -> None:
+    """Records the ballot of a vote the indexer found on chain; run in a thread."""
+    try:
+        session.execute(update(Vote).where(Vote.id == vote_id).values(signature=signature))
+        session.commit()
+    finally:
+        session.close()
+
+
+async def _store_vote(session: Session, writes, proposal: Proposal, user: User, body: VoteCreate, signature: bytes,
+                      power: int, status_: RelayStatus, failed_id: int | None) -> VotePublic:
     voter, now = user.wallet_address, utcnow()
     row = {"proposal_id": proposal.id, "voter": voter, "user_id": user.id, "support": body.support,
            "reason": body.reason, "signature": signature, "points": power, "status": status_, "attempts": 0,
@@ -449,15 +492,16 @@ def _store_vote(session: Session, writes, proposal: Proposal, user: User, body: 
 
     session.close()  # the reads are done: the request holds no connection while its write waits for its group
     try:
-        stored = writes.run(store)
+        stored = await writes.run_async(store)
     except IntegrityError:  # the same voter's request in parallel (or the indexer) won
         existing = session.scalar(_VOTE_OF, {"proposal": proposal.id, "voter": voter})
         # the same ballot, or (a front-run ballot) the row the indexer made from the vote on chain
         if existing is not None and (existing.signature == signature
                                      or (existing.signature is None and status_ == RelayStatus.confirmed)):
             existing.signature = signature
-            session.commit()
+            await run_in_threadpool(session.commit)  # the thread gives the connection back
             return vote_public(existing)
+        session.close()
         raise _already_voted(existing) from None
     return VotePublic(id=stored, proposal_id=proposal.id, voter=voter, support=body.support, reason=body.reason,
                       status=status_.value, weight=None, points=power, tx_hash=None, block_number=None, failure=None,
