@@ -47,6 +47,15 @@ def _run_line(r: dict) -> str:
             f"end of the run, {r['load_average_5m_at_end']} over 5 min): `{r['command']}`")
 
 
+def _layout(r: dict) -> str:
+    workers = r.get("workers", 1)
+    api = f"{workers} API processes" if workers > 1 else "one API process"
+    if r.get("worker_process"):
+        return (f"The backend as `make run` starts it: {api} and the background worker (`python -m backend.worker`: "
+                "the relayer and the indexer); backend CPU is both.")
+    return f"The backend as {api} with the relayer and the indexer in it (`--single-process`)."
+
+
 def burst_section(r: dict) -> list[str]:
     ratio = r["confirmed_per_s"] / r["naive_confirmed_per_s"] if r.get("naive_confirmed_per_s") else None
     rows = [
@@ -70,6 +79,7 @@ def burst_section(r: dict) -> list[str]:
            _run_line(r), "",
            f"{r['claims']:,} members claim badges of {r.get('events', 4)} events with the announced secret word, "
            f"{r.get('clients', '?')} concurrent HTTP connections from a separate load-generator process (loopback). "
+           f"{_layout(r)} "
            "Three stacks, one after the other in the same run: the relayer as it ships (batched, Anvil automine), "
            "the naive baseline (`KYOSO_RELAYER_MODE=naive`: one transaction per claim, each receipt awaited before "
            "the next) and the batched relayer with Anvil mining a block every 2 s.", "",
@@ -99,7 +109,7 @@ def votes_section(r: dict) -> list[str]:
     out = ["## Gasless votes (`make bench-votes` → `bench/results/votes.json`)", "", _run_line(r), "",
            f"{r['votes']:,} custodial members (10 points each, from a badge issued by the relayer before the snapshot) "
            f"vote on one proposal, {r.get('clients', '?')} concurrent connections; the backend signs each ballot "
-           "with the member's key, the relayer sends them 100 to a `multicall`.", "",
+           f"with the member's key, the relayer sends them 100 to a `multicall`. {_layout(r)}", "",
            "| | measured | target | |", "| --- | ---: | ---: | --- |"]
     for label, key, target, higher in rows:
         shown_target = _target(target, higher) if target is not None else ""
@@ -135,8 +145,9 @@ def scale_section(r: dict) -> list[str]:
             ("lost", "lost"), ("duplicated", "duplicated")]
     out = ["## Scale-out (`make bench-scale` → `bench/results/scale.json`)", "", _run_line(r), "",
            f"The festival burst's batched mode ({r['claims']:,} claims, {r['clients']} connections) against backends "
-           "of one or more uvicorn worker processes on one port; one process holds the relayer's and the indexer's "
-           "lease. PostgreSQL is a server of the run's own on the same machine (its CPU is not in the backend's).", "",
+           "of one or more uvicorn worker processes on one port, beside the background worker that runs the "
+           "relayer and the indexer. PostgreSQL is a server of the run's own on the same machine (its CPU is not in "
+           "the backend's).", "",
            "| | " + " | ".join(heads) + " |", "| --- |" + " ---: |" * len(configs)]
     for label, key in rows:
         out.append(f"| {label} | " + " | ".join(_fmt(r.get(f"{c}_{key}")) for c in configs) + " |")

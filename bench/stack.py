@@ -196,6 +196,7 @@ class Stack:
             "KYOSO_PUBLIC_BASE_URL": self.base, "KYOSO_RELAYER_MODE": self.relayer_mode,
             "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false", **overrides,
         }
+        self.worker = None
         if self.worker_process and "KYOSO_RELAYER_ENABLED" not in overrides:
             self.worker = Captured([sys.executable, "-m", "backend.worker"], ROOT, env)
             env = {**env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"}
