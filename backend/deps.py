@@ -20,6 +20,9 @@ from backend.models import AccessToken, User
 _bearer = HTTPBearer(auto_error=False)
 
 
+# The dependencies that only hand out what the app holds are `async`: FastAPI calls them on the event loop, where a
+# plain `def` costs a hop to the thread pool and back, and the routes on the loop (claims, votes) would take that hop
+# for each of them. What reads the database is `def` (in the thread pool), or the `get_loop_*` pair below.
 async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 

@@ -85,14 +85,14 @@ def document_errors(app: FastAPI) -> None:
     member, 503 for the contracts or a write through the group committer, 404 for an id in the path, 400/413/422
     for a body, 422 for any parameter; and 431 for every route. Route-specific ones come from `errors(...)` on the
     route."""
-    from backend.deps import get_current_user, get_services, get_writes
+    from backend.deps import get_current_user, get_loop_user, get_services, get_writes
 
     for route in _api_routes(app.router):
         if not route.include_in_schema:
             continue
         calls = _dependencies(route.dependant)
         statuses = {431}
-        if get_current_user in calls:
+        if get_current_user in calls or get_loop_user in calls:
             statuses.add(401)
         if get_services in calls or get_writes in calls:
             statuses.add(503)

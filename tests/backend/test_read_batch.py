@@ -54,6 +54,14 @@ def nonce_read(key: int) -> list:
     return [(KEY_NONCE, (accounts[0].address, key), "uint256"), ("clock()", (), "uint48")]
 
 
+def wait_held(calls: list) -> None:
+    """Until the batcher is inside its first (held) call: what is submitted from now on queues behind it."""
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(calls) == 1
+
+
 def wait_queued(batcher, count: int) -> None:
     deadline = time.monotonic() + 10
     while batcher._queue.qsize() < count and time.monotonic() < deadline:
@@ -65,6 +73,7 @@ def test_reads_waiting_together_are_one_call_and_each_gets_its_own_values(govern
     calls, release = held_calls
     with ThreadPoolExecutor(21) as pool:
         first = pool.submit(batcher.read_many, governor, nonce_read(1000))
+        wait_held(calls)
         waiting = [pool.submit(batcher.read_many, governor, nonce_read(key)) for key in range(1, 21)]
         wait_queued(batcher, 20)
         release.set()
@@ -80,6 +89,7 @@ def test_a_read_that_reverts_fails_only_its_own_request(governor, batcher, held_
     future_timepoint = reads.read(governor, "clock()", returns="uint48") + 10_000
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(batcher.read_many, governor, nonce_read(7))
+        wait_held(calls)
         before = pool.submit(batcher.read_many, governor, nonce_read(8))
         reverting = pool.submit(batcher.read_many, governor,
                                 [("getVotes(address,uint256)", (accounts[0].address, future_timepoint), "uint256")])
@@ -98,7 +108,9 @@ def test_an_unreachable_node_fails_each_waiting_request_with_its_own_error(suite
     dead = make_web3(f"http://127.0.0.1:{free_port()}", 2).eth.contract(address=suite.governor.address,
                                                                        abi=abi("KyosoGovernor"))
     with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(batcher.read_many, dead, nonce_read(key)) for key in range(4)]
+        futures = [pool.submit(batcher.read_many, dead, nonce_read(0))]
+        wait_held(calls)
+        futures += [pool.submit(batcher.read_many, dead, nonce_read(key)) for key in range(1, 4)]
         wait_queued(batcher, 3)
         release.set()
         errors = []
