@@ -35,9 +35,11 @@ async def _run(app) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with app.router.lifespan_context(app):  # the API's own start-up and shut-down, services included
         if app.state.services is None:
-            log.error("the relayer and the indexer are not running: %s", app.state.deployment_problem)
-        else:
-            log.warning("relayer and indexer started (each becomes active once it holds its lease)")
+            # exit, so that the supervisor (make run, systemd, ...) shows it and starts it again, rather than run on
+            # with nothing relaying while the API keeps accepting
+            raise SystemExit(f"Kyoso's worker cannot run the relayer and the indexer: "
+                             f"{app.state.deployment_problem}")
+        log.warning("relayer and indexer started (each becomes active once it holds its lease)")
         await stop.wait()
 
 

@@ -72,7 +72,9 @@ class EventDecoder:
                    tuple((i["name"], i["type"]) for i in inputs if not i["indexed"]), tuple(i["name"] for i in inputs))
 
     def decode(self, entry: dict) -> dict:
-        if self.static:
+        # the fast path for a log of exactly the event's shape; anything else goes to eth_abi, which raises on it
+        if (self.static and len(entry["topics"]) == 1 + len(self.indexed)
+                and len(entry["data"]) == 2 + 64 * len(self.data)):
             values = {name: _word(abi_type, bytes.fromhex(topic[2:]))
                       for (name, abi_type), topic in zip(self.indexed, entry["topics"][1:])}
             data = bytes.fromhex(entry["data"][2:])

@@ -79,7 +79,11 @@ class ReadBatcher(BatchWorker[Reads]):
         except Exception as exc:  # noqa: BLE001 - the node is unreachable or answered garbage: every request sees it
             for _c, _calls, future in batch:
                 # each request its own instance: they are raised (and get tracebacks) in different threads
-                future.set_exception(copy.copy(exc).with_traceback(None))
+                try:
+                    own = copy.copy(exc).with_traceback(None)
+                except Exception:  # noqa: BLE001 - an exception class that cannot be rebuilt from its args
+                    own = RuntimeError(f"{type(exc).__name__}: {exc}")
+                future.set_exception(own)
             return
         start = 0
         for _c, calls, future in batch:

@@ -8,6 +8,7 @@ batching, and under load the batches grow by themselves.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from concurrent.futures import Future
@@ -15,6 +16,7 @@ from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 _STOP = object()
+log = logging.getLogger("kyoso.batching")
 
 
 class BatchWorker(Generic[Item]):
@@ -40,10 +42,22 @@ class BatchWorker(Generic[Item]):
         return future
 
     def stop(self) -> None:
-        """Serves what is already waiting, then ends the thread."""
+        """Serves what is already waiting, then ends the thread; a request that slipped in behind the stop gets
+        `_unserved()` instead of waiting for ever."""
         self._stopped = True
         self._queue.put(_STOP)
         self._thread.join(timeout=10)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP and item[1].set_running_or_notify_cancel():
+                item[1].set_exception(self._unserved())
+
+    def _unserved(self) -> BaseException:
+        """What a request that this worker could not serve raises."""
+        return RuntimeError(f"{self._thread.name} has stopped")
 
     def _fits(self, batch: list[tuple[Item, Future]], item: Item) -> bool:
         """Whether `item` may join `batch` (else it starts the next one)."""
@@ -68,4 +82,15 @@ class BatchWorker(Generic[Item]):
                     pending = more
                     break
                 batch.append(more)
-            self._serve(batch)
+            # a request whose waiter was cancelled meanwhile (its task cancelled, e.g. at shutdown) is left out; the
+            # others can no longer be cancelled, so the results set below always land
+            batch = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
+            try:
+                self._serve(batch)
+            except BaseException:  # noqa: BLE001 - the thread must outlive any one batch, or every request hangs
+                log.exception("%s failed a batch of %d", self._thread.name, len(batch))
+                for _item, future in batch:
+                    if not future.done():
+                        future.set_exception(self._unserved())

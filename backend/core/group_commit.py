@@ -64,6 +64,9 @@ class GroupCommitter(BatchWorker[Write]):
             raise StorageUnavailable("the writer has stopped")
         return await asyncio.wrap_future(self._enqueue(write))
 
+    def _unserved(self) -> BaseException:
+        return StorageUnavailable("the writer could not serve this write")
+
     def _fits(self, batch: list[tuple[Write, Future]], item: Write) -> bool:
         return len(batch) < MAX_GROUP
 

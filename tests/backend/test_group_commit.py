@@ -3,6 +3,7 @@ transaction and one commit, each gets its own result, and a write that fails tak
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -127,3 +128,30 @@ def test_a_write_after_stop_is_refused_not_left_waiting(committer):
     committer.stop()
     with pytest.raises(StorageUnavailable):
         committer.run(seat("late"))
+
+
+def test_a_write_whose_waiter_was_cancelled_leaves_the_writer_serving_the_others(committer, engine):
+    """A request cancelled while its write waits (its task cancelled, e.g. at shutdown): that write is dropped, and
+    the writer goes on; it once died on the cancelled future and left every later claim waiting."""
+    entered, release = threading.Event(), threading.Event()
+
+    def held(connection):
+        entered.set()
+        release.wait(10)
+        return seat("A1")(connection)
+
+    async def cancel_one_waiting_write():
+        waiting = asyncio.ensure_future(committer.run_async(seat("A2")))
+        await asyncio.sleep(0.1)  # queued behind the held write
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(committer.run, held)
+        assert entered.wait(10)
+        asyncio.run(cancel_one_waiting_write())
+        release.set()
+        assert first.result(10) == "A1"
+    assert committer.run(seat("A3")) == "A3"
+    assert stored(engine) == ["A1", "A3"]

@@ -495,13 +495,13 @@ async def _store_vote(session: Session, writes, proposal: Proposal, user: User, 
         stored = await writes.run_async(store)
     except IntegrityError:  # the same voter's request in parallel (or the indexer) won
         existing = session.scalar(_VOTE_OF, {"proposal": proposal.id, "voter": voter})
+        session.close()
         # the same ballot, or (a front-run ballot) the row the indexer made from the vote on chain
         if existing is not None and (existing.signature == signature
                                      or (existing.signature is None and status_ == RelayStatus.confirmed)):
-            existing.signature = signature
-            await run_in_threadpool(session.commit)  # the thread gives the connection back
+            if existing.signature is None:
+                await run_in_threadpool(_keep_signature, session, existing.id, signature)
             return vote_public(existing)
-        session.close()
         raise _already_voted(existing) from None
     return VotePublic(id=stored, proposal_id=proposal.id, voter=voter, support=body.support, reason=body.reason,
                       status=status_.value, weight=None, points=power, tx_hash=None, block_number=None, failure=None,
