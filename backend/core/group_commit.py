@@ -79,7 +79,8 @@ class GroupCommitter(BatchWorker[Write]):
         try:
             with self._engine.connect() as connection:
                 try:
-                    if connection.dialect.name == "sqlite":
+                    sqlite = connection.dialect.name == "sqlite"
+                    if sqlite:
                         # The write lock from the start: the driver would otherwise begin the transaction lazily, and
                         # SQLite treats the RELEASE of a savepoint that opened the transaction as its COMMIT.
                         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -91,6 +92,10 @@ class GroupCommitter(BatchWorker[Write]):
                             failed.append((future, exc))
                         else:
                             done.append((future, result))
+                        if sqlite and not connection.connection.dbapi_connection.in_transaction:
+                            # SQLite rolled the whole transaction back by itself (a full disk, an I/O error): the
+                            # group's earlier writes are gone, and a later savepoint would commit on its own
+                            raise StorageUnavailable("SQLite rolled the group's transaction back")
                     connection.commit()
                 except Exception:
                     # SQLite keeps a transaction open after a failed COMMIT, while SQLAlchemy counts it as ended and
@@ -104,6 +109,8 @@ class GroupCommitter(BatchWorker[Write]):
                 future.set_exception(StorageUnavailable(str(exc)))
             for future, error in failed:
                 future.set_exception(error)
+            for _write, future in group[len(done) + len(failed):]:  # not run: the transaction ended before them
+                future.set_exception(StorageUnavailable(str(exc)))
             return
         for future, result in done:
             future.set_result(result)

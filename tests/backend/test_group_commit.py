@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from backend.core.db import make_engine
 from backend.core.group_commit import GroupCommitter, StorageUnavailable
@@ -155,3 +155,16 @@ def test_a_write_whose_waiter_was_cancelled_leaves_the_writer_serving_the_others
         assert first.result(10) == "A1"
     assert committer.run(seat("A3")) == "A3"
     assert stored(engine) == ["A1", "A3"]
+
+
+def rolled_back_by_sqlite(connection):
+    """What SQLite does on a full disk or an I/O error in the middle of a statement: it ends the whole transaction."""
+    connection.exec_driver_sql("ROLLBACK")
+    raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+
+def test_when_sqlite_rolls_the_transaction_back_no_write_of_the_group_is_reported_stored(committer, engine):
+    results, _ = in_one_group(committer, engine, [seat("p"), rolled_back_by_sqlite, seat("q")])
+    assert [type(r) for r in results] == [StorageUnavailable, OperationalError, StorageUnavailable]
+    assert stored(engine) == []
+    assert committer.run(seat("after")) == "after"
