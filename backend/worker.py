@@ -8,7 +8,7 @@ during a festival burst the relayer got so little of it that confirmations waite
 docs/benchmarks.md). In a process of its own it confirms while the burst is still arriving.
 
 It reads the same environment as the API and makes the same checks at start (the database migrated, the node's
-chain id, no development keys on a public chain, the deployment registry). The leases of backend/core/lease.py still
+chain id, no development keys on a public chain, the deployment registry). The leases of backend/platform/lease.py still
 decide which process relays and which indexes, so a second worker, or an API process with its services on, waits as
 a standby and takes over within seconds when the active one stops. SIGTERM or Ctrl-C stops it cleanly: what it was
 doing is in the database and is taken up again by the next holder of the lease.
@@ -22,8 +22,8 @@ import signal
 
 from pydantic import ValidationError
 
-from backend.core.config import get_settings
-from backend.main import create_app
+from backend.platform.config import get_settings
+from backend.app import create_app
 
 log = logging.getLogger("kyoso.worker")
 

@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from backend.models import Claim, ClaimMethod, ClaimStatus, OutboundTx, utcnow  # noqa: E402
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus  # noqa: E402
+from backend.platform.models import OutboundTx  # noqa: E402
+from backend.platform.orm import utcnow  # noqa: E402
 from bench.stack import (  # noqa: E402
     Stack,
     stop_on_signals,

@@ -24,18 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from backend.models import (  # noqa: E402
-    BadgeHolding,
-    Claim,
-    ClaimMethod,
-    ClaimStatus,
-    IndexerCursor,
-    PointsBalance,
-    Proposal,
-    ProposalKind,
-    RelayStatus,
-    Vote,
-)
+from backend.claims.models import BadgeHolding, Claim, ClaimMethod, ClaimStatus, PointsBalance
+from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
+from backend.platform.models import IndexerCursor
 from bench.stack import Stack, finish, percentile, run_load, stop_on_signals, wait_until  # noqa: E402
 
 WARM_UP = 20

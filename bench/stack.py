@@ -30,11 +30,12 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.core.config import DEV_KEY_ENCRYPTION_KEY  # noqa: E402
-from backend.core.db import make_engine, migrate, session_factory  # noqa: E402
-from backend.core.keys import KeyVault  # noqa: E402
-from backend.core.security import TOKEN_BYTES, new_secret, secret_hash  # noqa: E402
-from backend.models import AccessToken, CustodialKey, Organization, User, WalletKind  # noqa: E402
+from backend.platform.config import DEV_KEY_ENCRYPTION_KEY  # noqa: E402
+from backend.platform.db import make_engine, migrate, session_factory  # noqa: E402
+from backend.platform.keys import KeyVault  # noqa: E402
+from backend.platform.security import TOKEN_BYTES, new_secret, secret_hash  # noqa: E402
+from backend.accounts.models import AccessToken, CustodialKey, User, WalletKind  # noqa: E402
+from backend.organizations.models import Organization  # noqa: E402
 from tests.helpers.processes import Captured, free_port, wait_for  # noqa: E402
 from tests.helpers.web3_deploy import BUILD, deploy_suite_web3  # noqa: E402
 
@@ -129,7 +130,7 @@ class Stack:
     def __init__(self, block_time: float | None = None, relayer_mode: str = "batched", workdir: Path | None = None,
                  indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True):
         """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
-        indexer's lease (backend/core/lease.py). `worker_process` (the default, as `make run`): the relayer and the
+        indexer's lease (backend/platform/lease.py). `worker_process` (the default, as `make run`): the relayer and the
         indexer run in the background worker (`python -m backend.worker`), the API processes with both off
         (docs/backend.md "Deployment layout"); False: all in the API process, as before that layout. `database`: "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own,
         tests/helpers/postgres.py)."""
@@ -202,7 +203,7 @@ class Stack:
             env = {**env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"}
         # no access log: a line per request would be part of what is measured; warnings and errors still show
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
-        self.server = Captured([sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+        self.server = Captured([sys.executable, "-m", "uvicorn", "backend.app:app", "--host", "127.0.0.1",
                                 "--port", str(self.port), "--no-access-log", "--log-level", "warning", *workers],
                                ROOT, env)
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from backend.models import Claim, ClaimMethod, ClaimStatus, RelayStatus, Vote  # noqa: E402
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus  # noqa: E402
+from backend.governance.models import RelayStatus, Vote  # noqa: E402
 from bench.stack import (  # noqa: E402
     Stack,
     stop_on_signals,

@@ -172,7 +172,7 @@ def main() -> int:
     worker = start("worker", [sys.executable, "-m", "backend.worker"], env=api_env)
     api = start(
         "api",
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(api_port)],
+        [sys.executable, "-m", "uvicorn", "backend.app:app", "--host", "127.0.0.1", "--port", str(api_port)],
         env={**api_env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"},
     )
     wait_until("The API", api, api_healthy, None)

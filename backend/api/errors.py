@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from backend.core.group_commit import StorageUnavailable
+from backend.platform.group_commit import StorageUnavailable
 
 
 CHAIN_RETRY_AFTER_S = 10  # a stalled node usually answers again within seconds; phones retry after this
@@ -85,7 +85,7 @@ def document_errors(app: FastAPI) -> None:
     member, 503 for the contracts or a write through the group committer, 404 for an id in the path, 400/413/422
     for a body, 422 for any parameter; and 431 for every route. Route-specific ones come from `errors(...)` on the
     route."""
-    from backend.deps import get_current_user, get_loop_user, get_services, get_writes
+    from backend.api.deps import get_current_user, get_loop_user, get_services, get_writes
 
     for route in _api_routes(app.router):
         if not route.include_in_schema:
@@ -166,7 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StorageUnavailable)
     async def storage_unavailable(request: Request, exc: StorageUnavailable):
-        """A write whose group transaction failed (backend/core/group_commit.py): nothing of it was stored, so the same
+        """A write whose group transaction failed (backend/platform/group_commit.py): nothing of it was stored, so the same
         request may simply be sent again."""
         return unavailable(request, {"error": "storage_unavailable",
                                      "message": "Nothing was saved: the database is busy. Please try again in a few "

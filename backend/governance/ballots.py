@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from web3.contract import Contract
 
-from backend.chain import reads
-from backend.chain.eip712 import (
+from backend.platform.chain import reads
+from backend.platform.chain.eip712 import (
     BALLOT_TYPES,
     DELEGATION_TYPES,
     EXTENDED_BALLOT_TYPES,

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from backend.governance.actions import Actions
 from backend.governance.text import titles_from_description
-from backend.models import Proposal, ProposalKind, RelayStatus, User, Vote, utcnow
+from backend.accounts.models import User
+from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
+from backend.platform.orm import utcnow
 
 SUPPORT_FIELDS = {0: "against", 1: "for", 2: "abstain"}
 

@@ -4,7 +4,7 @@ chain per proposal, and never show a state that the tallies beside it do not sup
 
 from __future__ import annotations
 
-from backend.models import Proposal, RelayStatus
+from backend.governance.models import Proposal, RelayStatus
 
 # Before a proposal is on chain, its state is where the relayer has it.
 OFF_CHAIN = {RelayStatus.accepted: "submitting", RelayStatus.submitted: "submitting", RelayStatus.failed: "failed",

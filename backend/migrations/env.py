@@ -1,14 +1,14 @@
-"""Alembic environment: the URL comes from the caller (backend.core.db.migrate) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (backend.platform.db.migrate) or DATABASE_URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from backend.models import Base
+from backend.models import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

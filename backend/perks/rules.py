@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import BadgeHolding, Event, Mission
-from backend.schemas import ProgressPublic, RuleSpec
+from backend.claims.models import BadgeHolding
+from backend.events.models import Event
+from backend.missions.models import Mission
+from backend.perks.schemas import ProgressPublic, RuleSpec
 
 
 def progress(session: Session, address: str, rule: dict | RuleSpec) -> ProgressPublic:

@@ -22,25 +22,17 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from backend.chain import reads
-from backend.chain.contracts import Contracts
-from backend.core import gas_budget
-from backend.core.background import BackgroundLoop
-from backend.core.keys import KeyVault, SealedKey
-from backend.models import (
-    Claim,
-    ClaimStatus,
-    CustodialKey,
-    Event,
-    ExportStatus,
-    Organization,
-    OutboundTx,
-    TxStatus,
-    User,
-    WalletExport,
-    WalletKind,
-    utcnow,
-)
+from backend.platform.chain import reads
+from backend.platform.chain.contracts import Contracts
+from backend.organizations import gas_budget
+from backend.platform.background import BackgroundLoop
+from backend.platform.keys import KeyVault, SealedKey
+from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
+from backend.claims.models import Claim, ClaimStatus
+from backend.events.models import Event
+from backend.organizations.models import Organization
+from backend.platform.models import OutboundTx, TxStatus
+from backend.platform.orm import utcnow
 from backend.relayer import timing
 from backend.relayer.governance import GovernanceRelaying
 

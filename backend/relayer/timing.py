@@ -48,13 +48,6 @@ REPLACE_AFTER_S = 45.0
 # Each bump raises both the tip and the fee cap by at least this fraction: nodes accept a replacement only when both
 # rise by 10% or more (geth's and Anvil's price-bump rule); 12.5% leaves room for rounding.
 FEE_BUMP = 0.125
-# Several backend processes may share one database (PostgreSQL): exactly one of them runs the relayer and one the
-# indexer, by a lease row (backend/core/lease.py). The holder renews it every LEASE_RENEW_EVERY_S; if it dies, the
-# lease runs out after LEASE_TTL_S and another process takes over, checking every LEASE_RETRY_S. A few seconds
-# without a relayer only delays confirmations; claims are still accepted by every process.
-LEASE_TTL_S = 5.0
-LEASE_RENEW_EVERY_S = 1.0
-LEASE_RETRY_S = 1.0
 # Gas estimate margin: Anvil's estimates were seen to fall short by ~1% (storage refunds, nested calls).
 GAS_MARGIN = 1.25
 # Added to the estimate of `propose`: the estimate runs against the latest block, but the proposal is mined in a later

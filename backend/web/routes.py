@@ -2,7 +2,7 @@
 
 Pages read the same data the JSON API returns (they call the API's route functions); actions (claim, vote,
 delegate, propose, create) are small fetch calls from static/app.js to the JSON API, authenticated by the session
-cookie plus the X-Kyoso-Request header (backend/deps.py). Log-in, sign-up, log-out and the QR sheet download are
+cookie plus the X-Kyoso-Request header (backend/api/deps.py). Log-in, sign-up, log-out and the QR sheet download are
 plain form posts, which also work without JavaScript; they check that the form came from this site.
 """
 
@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from backend.api.routes import auth, claims, delegation, events, me, missions, perks, proposals, treasury
 from backend.api.routes.organizations import membership_of
-from backend.core.security import secret_hash
-from backend.deps import (
+from backend.platform.security import secret_hash
+from backend.api.deps import (
     CSRF_HEADER,
     SESSION_COOKIE,
     DbId,
@@ -31,22 +31,17 @@ from backend.deps import (
     SettingsDep,
     get_current_user,
 )
-from backend.core.config import ROOT
-from backend.models import (
-    AccessToken,
-    Claim,
-    ClaimMethod,
-    ClaimStatus,
-    Event,
-    Membership,
-    Mission,
-    Organization,
-    Perk,
-    PerkRedemption,
-    User,
-    Vote,
-)
-from backend.schemas import CodesCreate, LoginCreate, RuleSpec, SignupCreate
+from backend.platform.config import ROOT
+from backend.accounts.models import AccessToken, User
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus
+from backend.events.models import Event
+from backend.governance.models import Vote
+from backend.missions.models import Mission
+from backend.organizations.models import Membership, Organization
+from backend.perks.models import Perk, PerkRedemption
+from backend.accounts.schemas import LoginCreate, SignupCreate
+from backend.events.schemas import CodesCreate
+from backend.perks.schemas import RuleSpec
 from backend.web.i18n import JST, LANG_COOKIE, LANGUAGES, Texts, language_of
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")

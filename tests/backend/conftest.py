@@ -14,8 +14,8 @@ import pytest
 from brownie import accounts, web3
 from fastapi.testclient import TestClient
 
-from backend.core.config import ANVIL_DEV_KEY_1, Settings
-from backend.main import create_app
+from backend.platform.config import ANVIL_DEV_KEY_1, Settings
+from backend.app import create_app
 from tests.helpers.processes import wait_for  # noqa: F401 - tests import it from here
 
 API_BASE = "http://testserver/api"  # TestClient requests are relative to the JSON API

@@ -6,8 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.main import create_app
-from backend.models import Organization, User
+from backend.app import create_app
+from backend.accounts.models import User
+from backend.organizations.models import Organization
 from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
 
@@ -39,7 +40,7 @@ def test_claims_beyond_the_gas_budget_are_refused_clearly(sponsor_client):
 
 
 def test_queued_claims_hold_budget_until_confirmed_then_release_it(client):
-    """The budget counts queued claims by their estimate (backend/core/gas_budget.py) and, once they are confirmed,
+    """The budget counts queued claims by their estimate (backend/organizations/gas_budget.py) and, once they are confirmed,
     by the gas they used: a reservation that stayed behind would refuse claims of an organization with budget left."""
     organizer, org, event = organizer_with_event(client)
     members = [Api(client) for _ in range(3)]

@@ -15,10 +15,12 @@ from brownie import web3
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.core.config import ANVIL_DEV_KEY_1, Settings
-from backend.core.keys import SealedKey
-from backend.main import create_app
-from backend.models import Claim, Organization, OutboundTx, TxStatus
+from backend.platform.config import ANVIL_DEV_KEY_1, Settings
+from backend.platform.keys import SealedKey
+from backend.app import create_app
+from backend.claims.models import Claim
+from backend.organizations.models import Organization
+from backend.platform.models import OutboundTx, TxStatus
 from backend.relayer import timing
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
 from tests.helpers.processes import Anvil

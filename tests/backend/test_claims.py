@@ -12,8 +12,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from backend.api.routes.events import kiosk_code, kiosk_period
-from backend.main import create_app
-from backend.models import Claim, Event, Organization
+from backend.app import create_app
+from backend.claims.models import Claim
+from backend.events.models import Event
+from backend.organizations.models import Organization
 from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
 
@@ -75,7 +77,7 @@ def test_used_code_is_410(client):
 def test_one_code_sent_from_many_phones_at_once_gives_one_badge(client):
     """A printed code photographed by several phones and sent at the same moment: one claim is stored, every other
     phone gets 410, and the refused claims keep no gas reservation (their writes may meet in one group commit,
-    backend/core/group_commit.py, where each is rolled back alone)."""
+    backend/platform/group_commit.py, where each is rolled back alone)."""
     organizer, org, event = organizer_with_event(client)
     (code,) = codes(organizer, event["id"], 1)
     phones = [Api(client) for _ in range(8)]

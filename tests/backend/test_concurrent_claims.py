@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from brownie import web3
 from sqlalchemy import select
 
-from backend.models import OutboundTx, TxStatus
+from backend.platform.models import OutboundTx, TxStatus
 from tests.backend.conftest import Api, codes, organizer_with_event, wait_for
 
 ATTENDEES = 100

@@ -10,7 +10,8 @@ from brownie import accounts, web3
 from eth_account import Account
 from sqlalchemy import func, select
 
-from backend.models import OutboundTx, RelayStatus, Vote
+from backend.governance.models import RelayStatus, Vote
+from backend.platform.models import OutboundTx
 from tests.backend.conftest import Api, wait_for
 from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
     AGAINST,
@@ -33,7 +34,7 @@ suite = governance_suite()
 def test_grant_lifecycle_through_the_api(settings, suite):
     from fastapi.testclient import TestClient
 
-    from backend.main import create_app
+    from backend.app import create_app
     from tests.backend.conftest import API_BASE
 
     settings = settings.model_copy(update={"governance_auto_execute": False})  # queue and execute by API call

@@ -1,4 +1,4 @@
-"""The group committer (backend/core/group_commit.py) on a real SQLite file: writes that wait together share one
+"""The group committer (backend/platform/group_commit.py) on a real SQLite file: writes that wait together share one
 transaction and one commit, each gets its own result, and a write that fails takes back only what it wrote."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from backend.core.db import make_engine
-from backend.core.group_commit import GroupCommitter, StorageUnavailable
+from backend.platform.db import make_engine
+from backend.platform.group_commit import GroupCommitter, StorageUnavailable
 
 
 @pytest.fixture

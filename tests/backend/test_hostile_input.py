@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.limits import MAX_BODY_BYTES
-from backend.core.config import Settings
-from backend.main import create_app
+from backend.platform.config import Settings
+from backend.app import create_app
 from tests.helpers.processes import free_port
 
 SIGNUP = "/auth/signup"

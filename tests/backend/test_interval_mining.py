@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.core.config import ANVIL_DEV_KEY_1, Settings
-from backend.main import create_app
-from backend.models import OutboundTx
+from backend.platform.config import ANVIL_DEV_KEY_1, Settings
+from backend.app import create_app
+from backend.platform.models import OutboundTx
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_for
 from tests.helpers.processes import Anvil
 from tests.helpers.web3_deploy import deploy_suite_web3

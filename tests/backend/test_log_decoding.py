@@ -1,4 +1,4 @@
-"""The indexer's log decoding (backend/chain/logs.py) gives what web3 gives: the word-by-word path for static types
+"""The indexer's log decoding (backend/platform/chain/logs.py) gives what web3 gives: the word-by-word path for static types
 and the cached EIP-55 checksum against eth_abi and eth_utils, on logs of the contracts' own event ABIs."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
-from backend.chain.contracts import abi
-from backend.chain.logs import EventDecoder, checksum_address
+from backend.platform.chain.contracts import abi
+from backend.platform.chain.logs import EventDecoder, checksum_address
 
 # No chain here: brownie's `given`, which reverts the chain between examples, would only slow these down.
 pytestmark = pytest.mark.filterwarnings("ignore:Directly importing `hypothesis.given`")

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta, timezone
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from backend.main import create_app
-from backend.models import BadgeHolding, Claim, ClaimMethod, OutboundTx, TxStatus
-from backend.perks import missions as mission_awards
+from backend.app import create_app
+from backend.claims.models import BadgeHolding, Claim, ClaimMethod
+from backend.platform.models import OutboundTx, TxStatus
+from backend.missions import awards as missions as mission_awards
 from backend.perks import passes
 from tests.backend.conftest import API_BASE, Api, codes, iso, organizer_with_event, wait_confirmed, wait_for
 

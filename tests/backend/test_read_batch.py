@@ -1,4 +1,4 @@
-"""Read coalescing (backend/chain/read_batch.py) against the real governor on Anvil: reads that wait together go to the
+"""Read coalescing (backend/platform/chain/read_batch.py) against the real governor on Anvil: reads that wait together go to the
 node as one eth_call, each request gets its own values, a read that reverts fails only its own request, and a node
 that cannot be reached fails each waiting request with its own error."""
 
@@ -13,9 +13,9 @@ from brownie import accounts
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from web3.exceptions import ContractLogicError
 
-from backend.chain import read_batch, reads
-from backend.chain.contracts import abi
-from backend.chain.node import make_web3
+from backend.platform.chain import read_batch, reads
+from backend.platform.chain.contracts import abi
+from backend.platform.chain.node import make_web3
 from tests.helpers.processes import free_port
 
 KEY_NONCE = "nonces(address,uint192)"  # a keyed nonce reads key << 64 | sequence: a value of the request's own

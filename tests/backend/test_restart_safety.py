@@ -12,7 +12,8 @@ import httpx
 from brownie import web3
 from sqlalchemy import create_engine, func, select
 
-from backend.models import Claim, OutboundTx
+from backend.claims.models import Claim
+from backend.platform.models import OutboundTx
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered
 from tests.helpers.processes import Backend, free_port, signup

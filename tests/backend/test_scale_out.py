@@ -14,8 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from backend.models import Claim, OutboundTx, ServiceLease
-from backend.relayer.timing import LEASE_TTL_S
+from backend.claims.models import Claim
+from backend.platform.models import OutboundTx, ServiceLease
+from backend.platform.lease import LEASE_TTL_S
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered, event_on_chain
 from tests.helpers.postgres import PostgresServer
@@ -123,6 +124,6 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
 
 
 def _badges_abi():
-    from backend.chain.contracts import abi
+    from backend.platform.chain.contracts import abi
 
     return abi("ParticipationBadges")

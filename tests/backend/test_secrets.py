@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from backend.core.keys import SealedKey
-from backend.models import CustodialKey, Organization
+from backend.platform.keys import SealedKey
+from backend.accounts.models import CustodialKey
+from backend.organizations.models import Organization
 from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed
 
 

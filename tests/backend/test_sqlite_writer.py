@@ -1,4 +1,4 @@
-"""The writer lock of backend/core/sqlite_writer.py on a real SQLite file: a connection holds it from its first write
+"""The writer lock of backend/platform/sqlite_writer.py on a real SQLite file: a connection holds it from its first write
 until its transaction ends, readers never take it, a failed COMMIT keeps it, and a writer that waits too long fails
 as SQLite's own "database is locked" does."""
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from backend.core import sqlite_writer
-from backend.core.db import make_engine
-from backend.core.sqlite_writer import WriterLockedConnection
+from backend.platform import sqlite_writer
+from backend.platform.db import make_engine
+from backend.platform.sqlite_writer import WriterLockedConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def test_the_engine_of_a_database_file_uses_it(database):
 def test_processes_starting_together_on_a_new_database_file_all_come_up(tmp_path):
     """`make run` starts the background worker and the API at once: both migrate, one after the other."""
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    start = f"from backend.core.db import make_engine, migrate\nmigrate(make_engine({url!r}))\nprint('migrated')"
+    start = f"from backend.platform.db import make_engine, migrate\nmigrate(make_engine({url!r}))\nprint('migrated')"
     processes = [subprocess.Popen([sys.executable, "-c", start], cwd=ROOT, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True) for _ in range(4)]
     outputs = [p.communicate(timeout=120)[0] for p in processes]

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from brownie import accounts, web3
 from sqlalchemy import select
 
-from backend.models import OutboundTx, TxStatus
+from backend.platform.models import OutboundTx, TxStatus
 from tests.backend.conftest import RELAYER_ADDRESS, Api, codes, wait_for
 from tests.backend.governance_helpers import (  # noqa: F401 - chain_time_restored is an autouse fixture
     FOR,
@@ -122,8 +122,8 @@ def test_relayer_confirms_a_ballot_front_run_after_it_was_accepted(settings, sui
     from eth_account import Account
     from fastapi.testclient import TestClient
 
-    from backend.core.config import ANVIL_DEV_KEY_1
-    from backend.main import create_app
+    from backend.platform.config import ANVIL_DEV_KEY_1
+    from backend.app import create_app
     from backend.relayer.service import Relayer
     from tests.backend.conftest import API_BASE
 

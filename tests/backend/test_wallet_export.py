@@ -8,7 +8,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from siwe import SiweMessage
 
-from backend.models import CustodialKey
+from backend.accounts.models import CustodialKey
 from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed, wait_for
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import create_engine, func, select
 
-from backend.models import ServiceLease
+from backend.platform.models import ServiceLease
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered, event_on_chain
 from tests.helpers.processes import Anvil, Backend, free_port, signup

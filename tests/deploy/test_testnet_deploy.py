@@ -17,9 +17,9 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from backend.chain.contracts import abi
-from backend.core.config import Settings
-from backend.main import create_app
+from backend.platform.chain.contracts import abi
+from backend.platform.config import Settings
+from backend.app import create_app
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
 from tests.helpers.processes import Anvil, free_port
 
@@ -159,7 +159,7 @@ def test_deployment_problems_are_one_clear_message(project_root, standin, tmp_pa
                "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
 
     def backend() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(free_port())],
+        return subprocess.run([sys.executable, "-m", "uvicorn", "backend.app:app", "--port", str(free_port())],
                               cwd=project_root, env={**os.environ, **secrets}, capture_output=True, text=True,
                               timeout=60)
 

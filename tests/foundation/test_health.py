@@ -8,9 +8,9 @@ import pytest
 from brownie import web3
 from fastapi.testclient import TestClient
 
-from backend.core.config import Settings
-from backend.core.deployments import REQUIRED_CONTRACTS
-from backend.main import WrongChainError, create_app
+from backend.platform.config import Settings
+from backend.platform.deployments import REQUIRED_CONTRACTS
+from backend.app import WrongChainError, create_app
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.chain.eip712 import domain_from_erc5267, sign_typed
+from backend.platform.chain.eip712 import domain_from_erc5267, sign_typed
 
 __all__ = ["domain_of", "sign_typed", "malleable"]
 

@@ -118,14 +118,14 @@ class Anvil:
 
 
 class Backend:
-    """The backend as `uvicorn backend.main:app`, a real process that a test can SIGKILL and start again."""
+    """The backend as `uvicorn backend.app:app`, a real process that a test can SIGKILL and start again."""
 
     def __init__(self, project_root: Path, env: dict, port: int, log):
         import httpx
 
         self.port = port
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", "backend.app:app", "--host", "127.0.0.1", "--port", str(port)],
             cwd=project_root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}/api"  # the JSON API

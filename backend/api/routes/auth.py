@@ -13,11 +13,12 @@ from siwe import SiweMessage
 from web3 import Web3
 
 from backend.api.errors import errors
-from backend.core.config import Settings
-from backend.core.security import TOKEN_BYTES, hash_password, new_secret, secret_hash, verify_password
-from backend.deps import SessionDep, SettingsDep
-from backend.models import AccessToken, CustodialKey, SiweNonce, User, WalletKind, utcnow
-from backend.schemas import LoginCreate, SignupCreate, SiweLoginCreate, TokenPublic
+from backend.platform.config import Settings
+from backend.platform.security import TOKEN_BYTES, hash_password, new_secret, secret_hash, verify_password
+from backend.api.deps import SessionDep, SettingsDep
+from backend.accounts.models import AccessToken, CustodialKey, SiweNonce, User, WalletKind
+from backend.platform.orm import utcnow
+from backend.accounts.schemas import LoginCreate, SignupCreate, SiweLoginCreate, TokenPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -23,20 +23,15 @@ from backend.api.routes.events import (
     kiosk_code,
     kiosk_period,
 )
-from backend.core import gas_budget, throttle
-from backend.core.security import secret_hash
-from backend.deps import CurrentUser, DbId, LoopSessionDep, LoopUser, SessionDep, SettingsDep, WritesDep, client_ip
-from backend.models import (
-    Claim,
-    ClaimCode,
-    ClaimMethod,
-    ClaimStatus,
-    Event,
-    ExportStatus,
-    WalletExport,
-    utcnow,
-)
-from backend.schemas import ClaimCreate, ClaimPublic
+from backend.organizations import gas_budget
+from backend.platform import throttle
+from backend.platform.security import secret_hash
+from backend.api.deps import CurrentUser, DbId, LoopSessionDep, LoopUser, SessionDep, SettingsDep, WritesDep, client_ip
+from backend.accounts.models import ExportStatus, WalletExport
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus
+from backend.events.models import ClaimCode, Event
+from backend.platform.orm import utcnow
+from backend.claims.schemas import ClaimCreate, ClaimPublic
 
 router = APIRouter(tags=["claims"])
 
@@ -146,7 +141,7 @@ async def claim(event_id: DbId, body: ClaimCreate, request: Request, session: Lo
                                   "claim_end": event.claim_end.isoformat()})
 
     def store(tx: Connection) -> int:
-        # Run by the group committer (backend/core/group_commit.py): the code is spent, the gas reserved and the claim
+        # Run by the group committer (backend/platform/group_commit.py): the code is spent, the gas reserved and the claim
         # stored together, or none of them; the capacity is counted here, where no other claim's write runs beside it.
         if existing_id is not None:  # a claim that failed for good may be made again
             tx.execute(_DELETE_FAILED, {"claim_id": existing_id})

@@ -11,12 +11,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.api.errors import errors
-from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
-from backend.core.keys import SealedKey
-from backend.deps import CurrentUser, ServicesDep, SessionDep
+from backend.platform.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
+from backend.platform.keys import SealedKey
+from backend.api.deps import CurrentUser, ServicesDep, SessionDep
 from backend.governance import ballots
-from backend.models import Delegation, PointsBalance, RelayStatus, User, WalletKind
-from backend.schemas import DelegationCreate, DelegationPublic, DelegationStatePublic
+from backend.accounts.models import User, WalletKind
+from backend.claims.models import PointsBalance
+from backend.governance.models import Delegation, RelayStatus
+from backend.governance.schemas import DelegationCreate, DelegationPublic, DelegationStatePublic
 
 router = APIRouter(prefix="/me/delegation", tags=["governance"])
 

@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 
 from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
-from backend.core.security import new_secret, secret_hash
-from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
-from backend.models import Claim, ClaimCode, ClaimStatus, Event, Mission, Role
-from backend.qr_sheet import sheet_png
-from backend.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
+from backend.platform.security import new_secret, secret_hash
+from backend.api.deps import CurrentUser, DbId, SessionDep, SettingsDep
+from backend.claims.models import Claim, ClaimStatus
+from backend.events.models import ClaimCode, Event
+from backend.missions.models import Mission
+from backend.organizations.models import Role
+from backend.events.qr_sheet import sheet_png
+from backend.events.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
 
 router = APIRouter(tags=["events"])
 

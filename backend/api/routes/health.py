@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from sqlalchemy import func, select
 
-from backend.core.db import database_is_up
-from backend.models import IndexerCursor, OutboundTx, TxStatus
-from backend.deps import SessionDep, Web3Dep
+from backend.platform.db import database_is_up
+from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
+from backend.api.deps import SessionDep, Web3Dep
 
 router = APIRouter(tags=["health"])
 

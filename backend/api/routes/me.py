@@ -6,10 +6,15 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import delete, select
 
 from backend.api.routes.claims import claim_public
-from backend.core.security import verify_password
-from backend.deps import CurrentUser, SessionDep, SettingsDep
-from backend.models import AccessToken, BadgeHolding, Claim, ClaimStatus, Event, Membership, PointsBalance, utcnow
-from backend.schemas import BadgePublic, PasswordConfirm, UserPublic, WalletPublic
+from backend.platform.security import verify_password
+from backend.api.deps import CurrentUser, SessionDep, SettingsDep
+from backend.accounts.models import AccessToken
+from backend.claims.models import BadgeHolding, Claim, ClaimStatus, PointsBalance
+from backend.events.models import Event
+from backend.organizations.models import Membership
+from backend.platform.orm import utcnow
+from backend.accounts.schemas import PasswordConfirm, UserPublic, WalletPublic
+from backend.claims.schemas import BadgePublic
 
 router = APIRouter(prefix="/me", tags=["me"])
 

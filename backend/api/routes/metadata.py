@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.deps import SessionDep, SettingsDep
-from backend.models import Event, Organization
+from backend.api.deps import SessionDep, SettingsDep
+from backend.events.models import Event
+from backend.organizations.models import Organization
 
 router = APIRouter(tags=["metadata"])
 

@@ -17,10 +17,15 @@ from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
 from backend.api.routes.perks import check_rule
 from backend.api.routes.treasury import _csv
-from backend.deps import CurrentUser, DbId, SessionDep
-from backend.models import Claim, ClaimMethod, ClaimStatus, Event, Mission, Role, User, utcnow
+from backend.api.deps import CurrentUser, DbId, SessionDep
+from backend.accounts.models import User
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus
+from backend.events.models import Event
+from backend.missions.models import Mission
+from backend.organizations.models import Role
+from backend.platform.orm import utcnow
 from backend.perks.rules import progress
-from backend.schemas import MissionCreate, MissionPublic, MissionStatusPublic
+from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
 
 router = APIRouter(tags=["missions"])
 

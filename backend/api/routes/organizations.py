@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.errors import errors
-from backend.core.security import TOKEN_BYTES, new_secret, secret_hash
-from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
-from backend.models import Invitation, Membership, Organization, Role, User, utcnow
-from backend.schemas import GasBudgetUpdate, InvitationCreate, InvitationPublic, OrganizationCreate, OrganizationPublic
+from backend.platform.security import TOKEN_BYTES, new_secret, secret_hash
+from backend.api.deps import CurrentUser, DbId, SessionDep, SettingsDep
+from backend.accounts.models import User
+from backend.organizations.models import Invitation, Membership, Organization, Role
+from backend.platform.orm import utcnow
+from backend.organizations.schemas import GasBudgetUpdate, InvitationCreate, InvitationPublic, OrganizationCreate, OrganizationPublic
 
 router = APIRouter(tags=["organizations"])
 

@@ -18,20 +18,15 @@ from sqlalchemy.orm import Session
 from backend.api.errors import errors
 from backend.api.routes.organizations import membership_of
 from backend.api.routes.treasury import _csv
-from backend.core import throttle
-from backend.deps import CurrentUser, DbId, SessionDep, SettingsDep
-from backend.models import Perk, PerkPass, PerkRedemption, Role, User, utcnow
+from backend.platform import throttle
+from backend.api.deps import CurrentUser, DbId, SessionDep, SettingsDep
+from backend.accounts.models import User
+from backend.organizations.models import Role
+from backend.perks.models import Perk, PerkPass, PerkRedemption
+from backend.platform.orm import utcnow
 from backend.perks import passes
 from backend.perks.rules import progress, unknown_events
-from backend.schemas import (
-    PerkCreate,
-    PerkPassPublic,
-    PerkPublic,
-    PerkStatusPublic,
-    RedemptionCreate,
-    RedemptionPublic,
-    RuleSpec,
-)
+from backend.perks.schemas import PerkCreate, PerkPassPublic, PerkPublic, PerkStatusPublic, RedemptionCreate, RedemptionPublic, RuleSpec
 
 router = APIRouter(tags=["perks"])
 

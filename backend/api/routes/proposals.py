@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError
 
 from backend.api.errors import errors
-from backend.chain import reads as chain_reads
-from backend.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
-from backend.core.keys import SealedKey
-from backend.deps import (
+from backend.platform.chain import reads as chain_reads
+from backend.platform.chain.eip712 import for_wallet, normalized_signature, recover_typed, sign_typed, typed_data
+from backend.platform.keys import SealedKey
+from backend.api.deps import (
     CurrentUser,
     DbId,
     LoopSessionDep,
@@ -46,30 +46,12 @@ from backend.governance.treasury import (
     to_whole_units,
     token_info,
 )
-from backend.models import (
-    CustodialKey,
-    ExportStatus,
-    IndexerCursor,
-    Proposal,
-    ProposalKind,
-    RelayStatus,
-    User,
-    Vote,
-    WalletExport,
-    WalletKind,
-    utcnow,
-)
+from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
+from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
+from backend.platform.models import IndexerCursor
+from backend.platform.orm import utcnow
 from backend.relayer.timing import VOTE_CLOSING_MARGIN_S
-from backend.schemas import (
-    GovernancePublic,
-    GrantPublic,
-    ProposalCreate,
-    ProposalPublic,
-    TransactionPublic,
-    VoteCreate,
-    VotePublic,
-    VoteTally,
-)
+from backend.governance.schemas import GovernancePublic, GrantPublic, ProposalCreate, ProposalPublic, TransactionPublic, VoteCreate, VotePublic, VoteTally
 
 router = APIRouter(tags=["governance"])
 
@@ -403,7 +385,7 @@ async def cast_vote(proposal_id: DbId, body: VoteCreate, request: Request, sessi
     governor_reads = [("state(uint256)", (pid,), "uint8"), ("clock()", (), "uint48"),
                       ("hasVoted(uint256,address)", (pid, voter), "bool"),
                       ("nonces(address,uint192)", (voter, pid & ballots.KEY_MASK), "uint256")]
-    try:  # read together with the other votes being cast at this moment (backend/chain/read_batch.py)
+    try:  # read together with the other votes being cast at this moment (backend/platform/chain/read_batch.py)
         state, latest, voted, nonce, power = await request.app.state.chain_reads.read_many_async(
             governor, governor_reads + [("getVotes(address,uint256)", (voter, proposal.snapshot), "uint256")])
     except ContractLogicError:  # the snapshot is still to come (ERC5805FutureLookup): voting has not opened

@@ -13,11 +13,11 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 
 from backend.api.routes.proposals import chain_now, grant_public
-from backend.deps import ServicesDep, SessionDep, SettingsDep
+from backend.api.deps import ServicesDep, SessionDep, SettingsDep
 from backend.governance.state import proposal_state
 from backend.governance.treasury import balance_of, shown_token_info, to_whole_units
-from backend.models import Proposal, ProposalKind, Vote
-from backend.schemas import PayoutPublic, TokenBalancePublic, TreasuryPublic
+from backend.governance.models import Proposal, ProposalKind, Vote
+from backend.governance.schemas import PayoutPublic, TokenBalancePublic, TreasuryPublic
 
 router = APIRouter(tags=["treasury"])
 

@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 
 from backend.api.errors import errors
 from backend.api.routes.auth import verify_siwe
-from backend.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
-from backend.core.keys import SealedKey
-from backend.core.security import verify_password
-from backend.deps import CurrentUser, ServicesDep, SessionDep, SettingsDep
-from backend.models import Claim, ClaimStatus, ExportStatus, User, WalletExport, WalletKind
-from backend.schemas import WalletExportCreate
+from backend.platform.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
+from backend.platform.keys import SealedKey
+from backend.platform.security import verify_password
+from backend.api.deps import CurrentUser, ServicesDep, SessionDep, SettingsDep
+from backend.accounts.models import ExportStatus, User, WalletExport, WalletKind
+from backend.claims.models import Claim, ClaimStatus
+from backend.accounts.schemas import WalletExportCreate
 
 router = APIRouter(prefix="/me/wallet", tags=["me"])
 

@@ -7,7 +7,7 @@ Create Date: 2026-12-01 22:00:00
 
 from alembic import op
 import sqlalchemy as sa
-import backend.models
+import backend.platform.orm
 
 
 revision = '5e1a7c0d9b21'
@@ -20,12 +20,12 @@ def upgrade() -> None:
     op.create_table('service_leases',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('holder', sa.String(length=120), nullable=False),
-    sa.Column('expires_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
     with op.batch_alter_table('outbound_txs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('replaced_hashes', sa.JSON(), nullable=False, server_default='[]'))
-        batch_op.add_column(sa.Column('fee_bumped_at', backend.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('fee_bumped_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Create Date: 2026-12-01 21:42:07.174455
 
 from alembic import op
 import sqlalchemy as sa
-import backend.models
+import backend.platform.orm
 
 
 revision = '5f1e2c7a9b30'
@@ -25,12 +25,12 @@ def upgrade() -> None:
     sa.Column('title_en', sa.String(length=200), nullable=False),
     sa.Column('description_ja', sa.Text(), nullable=False),
     sa.Column('description_en', sa.Text(), nullable=False),
-    sa.Column('valid_from', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('valid_until', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('limit_per_member', sa.Integer(), nullable=True),
     sa.Column('limit_total', sa.Integer(), nullable=True),
     sa.Column('rule', sa.JSON(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -42,10 +42,10 @@ def upgrade() -> None:
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('rule', sa.JSON(), nullable=False),
-    sa.Column('valid_from', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('valid_until', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('swept', sa.Boolean(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -59,9 +59,9 @@ def upgrade() -> None:
     sa.Column('perk_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', backend.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['perk_id'], ['perks.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('member_seq', sa.Integer(), nullable=True),
     sa.Column('total_seq', sa.Integer(), nullable=True),
     sa.Column('staff_user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['pass_id'], ['perk_passes.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['perk_id'], ['perks.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_user_id'], ['users.id'], ondelete='SET NULL'),

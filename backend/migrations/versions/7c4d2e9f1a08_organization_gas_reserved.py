@@ -1,4 +1,4 @@
-"""gas reserved by an organization's queued claims (backend/core/gas_budget.py)
+"""gas reserved by an organization's queued claims (backend/organizations/gas_budget.py)
 
 Revision ID: 7c4d2e9f1a08
 Revises: 5e1a7c0d9b21

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 10:39:39.015543
 
 from alembic import op
 import sqlalchemy as sa
-import backend.models
+import backend.platform.orm
 
 
 revision = '83012c604012'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('accepted', 'submitted', 'confirmed', 'failed', 'awaiting_wallet', name='relaystatus', native_enum=False), nullable=False),
     sa.Column('tx_id', sa.Integer(), nullable=True),
     sa.Column('failure', sa.Text(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tx_id'], ['outbound_txs.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
@@ -73,11 +73,11 @@ def upgrade() -> None:
     sa.Column('eta', sa.BigInteger(), nullable=True),
     sa.Column('queued_tx', sa.String(length=66), nullable=True),
     sa.Column('executed_tx', sa.String(length=66), nullable=True),
-    sa.Column('executed_at', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('executed_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.Column('canceled', sa.Boolean(), nullable=False),
     sa.Column('closed_state', sa.String(length=20), nullable=True),
     sa.Column('advance_requested', sa.Boolean(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['proposer_user_id'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['tx_id'], ['outbound_txs.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -102,8 +102,8 @@ def upgrade() -> None:
     sa.Column('points', sa.BigInteger(), nullable=True),
     sa.Column('tx_hash', sa.String(length=66), nullable=True),
     sa.Column('block_number', sa.BigInteger(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tx_id'], ['outbound_txs.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 04:44:00.645529
 
 from alembic import op
 import sqlalchemy as sa
-import backend.models
+import backend.platform.orm
 
 
 revision = 'ad0e2ee69064'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('pending', 'submitted', 'done', 'failed', name='exportstatus', native_enum=False), nullable=False),
     sa.Column('tx_id', sa.Integer(), nullable=True),
     sa.Column('failure', sa.Text(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tx_id'], ['outbound_txs.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 04:28:34.418932
 
 from alembic import op
 import sqlalchemy as sa
-import backend.models
+import backend.platform.orm
 
 
 revision = 'ce3e32699c57'
@@ -34,8 +34,8 @@ def upgrade() -> None:
     op.create_table('guess_throttles',
     sa.Column('key', sa.String(length=120), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('window_start', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_start', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('indexer_cursors',
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('registered', sa.Boolean(), nullable=False),
     sa.Column('gas_budget', sa.BigInteger(), nullable=False),
     sa.Column('gas_used', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('issuer_address')
     )
@@ -65,8 +65,8 @@ def upgrade() -> None:
     )
     op.create_table('siwe_nonces',
     sa.Column('nonce', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('nonce')
     )
     op.create_table('users',
@@ -77,8 +77,8 @@ def upgrade() -> None:
     sa.Column('locale', sa.String(length=8), nullable=False),
     sa.Column('wallet_address', sa.String(length=42), nullable=False),
     sa.Column('wallet_kind', sa.Enum('custodial', 'own', name='walletkind', native_enum=False), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('deleted_at', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email'),
     sa.UniqueConstraint('wallet_address')
@@ -86,8 +86,8 @@ def upgrade() -> None:
     op.create_table('access_tokens',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('expires_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash')
     )
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('address', sa.String(length=42), nullable=False),
     sa.Column('sealed', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id'),
     sa.UniqueConstraint('address')
@@ -121,16 +121,16 @@ def upgrade() -> None:
     sa.Column('description_en', sa.Text(), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('venue', sa.String(length=200), nullable=False),
-    sa.Column('starts_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claim_start', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claim_end', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claim_start', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claim_end', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('token_id', sa.BigInteger(), nullable=True),
     sa.Column('kiosk_seed', sa.LargeBinary(), nullable=False),
     sa.Column('word_hash', sa.String(length=64), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_id')
@@ -142,7 +142,7 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.Enum('owner', 'organizer', name='role', native_enum=False), nullable=False),
-    sa.Column('expires_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('accepted_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['accepted_by'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='CASCADE'),
@@ -176,8 +176,8 @@ def upgrade() -> None:
     sa.Column('block_number', sa.BigInteger(), nullable=True),
     sa.Column('broadcasts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('sender', 'nonce'),
@@ -189,8 +189,8 @@ def upgrade() -> None:
     op.create_table('claim_codes',
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('used_at', backend.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('code_hash')
     )
@@ -207,8 +207,8 @@ def upgrade() -> None:
     sa.Column('tx_id', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('failure', sa.Text(), nullable=True),
-    sa.Column('created_at', backend.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', backend.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', backend.platform.orm.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tx_id'], ['outbound_txs.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),

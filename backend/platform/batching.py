@@ -1,7 +1,7 @@
 """A worker thread that serves requests in batches: each time it is free it takes every request waiting at that moment.
 
-Shared by the group committer (backend/core/group_commit.py: many requests' writes, one commit) and the read batcher
-(backend/chain/read_batch.py: many requests' chain reads, one eth_call). Nothing waits to gather company: requests
+Shared by the group committer (backend/platform/group_commit.py: many requests' writes, one commit) and the read batcher
+(backend/platform/chain/read_batch.py: many requests' chain reads, one eth_call). Nothing waits to gather company: requests
 that arrive while a batch is being served form the next batch, so a lone request is served as quickly as without
 batching, and under load the batches grow by themselves.
 """

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.core.sqlite_writer import WriterLockedConnection
+from backend.platform.sqlite_writer import WriterLockedConnection
 
 
 # Kept open: every thread that can hold a connection at once (the API's 40 request threads, the group committer, the
@@ -32,7 +32,7 @@ def make_engine(url: str) -> Engine:
         # per checkout on the hot path.
         connect_args = {"timeout": 30, "check_same_thread": False}
         if parsed.database not in (None, "", ":memory:"):
-            # writers queue in a file lock, not in SQLite's busy handler (backend/core/sqlite_writer.py)
+            # writers queue in a file lock, not in SQLite's busy handler (backend/platform/sqlite_writer.py)
             connect_args["factory"] = WriterLockedConnection
         engine = create_engine(url, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
                                connect_args=connect_args)

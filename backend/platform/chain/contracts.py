@@ -10,9 +10,9 @@ from pathlib import Path
 from web3 import Web3
 from web3.contract import Contract
 
-from backend.core.deployments import Deployment
+from backend.platform.deployments import Deployment
 
-BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "contracts"
+BUILD_DIR = Path(__file__).resolve().parents[3] / "build" / "contracts"
 
 
 class AbiMissing(RuntimeError):

@@ -1,4 +1,4 @@
-"""The Kyoso API: `uvicorn backend.main:app`."""
+"""The Kyoso API: `uvicorn backend.app:app`."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from backend.api.errors import document_errors, install_error_handlers
 from backend.api.limits import RequestLimits
 from backend.api.main import API_PREFIX, api_router
 from backend.api.routes import metadata
-from backend.chain.contracts import AbiMissing, bind
-from backend.chain.node import make_web3
-from backend.chain.read_batch import ReadBatcher
-from backend.core.config import Settings, get_settings
-from backend.core.db import make_engine, migrate, session_factory
-from backend.core.deployments import RegistryError, load_deployment
-from backend.core.group_commit import GroupCommitter
-from backend.core.keys import KeyVault
-from backend.core.lease import Lease
+from backend.platform.chain.contracts import AbiMissing, bind
+from backend.platform.chain.node import make_web3
+from backend.platform.chain.read_batch import ReadBatcher
+from backend.platform.config import Settings, get_settings
+from backend.platform.db import make_engine, migrate, session_factory
+from backend.platform.deployments import RegistryError, load_deployment
+from backend.platform.group_commit import GroupCommitter
+from backend.platform.keys import KeyVault
+from backend.platform.lease import Lease
 from backend.indexer.service import Indexer
 from backend.relayer.service import Relayer
 from backend.web import routes as web

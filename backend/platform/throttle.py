@@ -17,7 +17,8 @@ from sqlalchemy import ScalarSelect, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.models import GuessThrottle, utcnow
+from backend.platform.models import GuessThrottle
+from backend.platform.orm import utcnow
 
 
 @dataclass(frozen=True)

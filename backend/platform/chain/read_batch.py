@@ -1,11 +1,11 @@
 """Read coalescing: the chain reads of every vote request waiting at one moment, in one `eth_call`.
 
 Why: a vote depends on five reads of the governor (state, clock, hasVoted, the ballot nonce, the voting power), made in
-one multicall per request (backend/chain/reads.py). In a vote burst, 40 request threads each sent that call on their
+one multicall per request (backend/platform/chain/reads.py). In a vote burst, 40 request threads each sent that call on their
 own: py-spy on `bench/votes.py` showed 40% of the vote route's CPU in web3's request path (middlewares, `requests`)
 and Anvil answering the calls one after another. Here one thread takes every read waiting at that moment and sends
 them to the contract as a single multicall from one block, then hands each request its values. Like the group
-committer (backend/core/group_commit.py) nothing waits to gather company: reads that arrive while a call is under way
+committer (backend/platform/group_commit.py) nothing waits to gather company: reads that arrive while a call is under way
 form the next batch, so a lone vote is as quick as before.
 
 One revert in a multicall reverts all of it (OpenZeppelin's Multicall): a batch that reverts is then read again one
@@ -23,8 +23,8 @@ from fastapi.concurrency import run_in_threadpool
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from backend.chain import reads
-from backend.core.batching import BatchWorker
+from backend.platform.chain import reads
+from backend.platform.batching import BatchWorker
 
 log = logging.getLogger("kyoso.read_batch")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, case, update
 from sqlalchemy.orm import Session
 
-from backend.models import Organization
+from backend.organizations.models import Organization
 from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 
 
-# Built once: every claim runs one of them, on the one thread that stores claims (backend/core/group_commit.py).
+# Built once: every claim runs one of them, on the one thread that stores claims (backend/platform/group_commit.py).
 _RESERVE = (update(Organization).where(Organization.id == bindparam("organization_id"))
             .values(gas_reserved=Organization.gas_reserved + bindparam("gas"))
             .execution_options(synchronize_session=False))

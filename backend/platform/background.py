@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from backend.core.lease import Lease
-from backend.relayer.timing import LEASE_RETRY_S
+from backend.platform.lease import LEASE_RETRY_S, Lease
 
 ERROR_PAUSE_S = 1.0  # after a failed round: the node or the database may need a moment
 

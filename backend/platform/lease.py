@@ -3,7 +3,7 @@ the indexer) at a time, and another takes over within seconds when that one dies
 
 Why a lease row and not an advisory lock: it works on SQLite and PostgreSQL alike, it needs no connection held open
 for as long as the lease lasts (a killed process's lease simply runs out), and the holder is visible in the table
-for an operator (`SELECT * FROM service_leases`). Durations: backend/relayer/timing.py (LEASE_*).
+for an operator (`SELECT * FROM service_leases`). Durations: below.
 
 What the lease cannot promise alone: a holder that is frozen past its expiry (a stopped VM) and then wakes up may
 finish the step it was in while the new holder starts. Nothing is duplicated even then: a transaction's nonce is
@@ -23,8 +23,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.models import ServiceLease, utcnow
-from backend.relayer.timing import LEASE_RENEW_EVERY_S, LEASE_TTL_S
+from backend.platform.models import ServiceLease
+from backend.platform.orm import utcnow
+
+# Several backend processes may share one database (PostgreSQL): exactly one of them runs the relayer and one the
+# indexer, by a lease row. The holder renews it every LEASE_RENEW_EVERY_S; if it dies, the
+# lease runs out after LEASE_TTL_S and another process takes over, checking every LEASE_RETRY_S. A few seconds
+# without a relayer only delays confirmations; claims are still accepted by every process.
+LEASE_TTL_S = 5.0
+LEASE_RENEW_EVERY_S = 1.0
+LEASE_RETRY_S = 1.0
 
 
 def holder_id() -> str:

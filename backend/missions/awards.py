@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.core import gas_budget
-from backend.models import BadgeHolding, Claim, ClaimMethod, Mission, User
+from backend.organizations import gas_budget
+from backend.accounts.models import User
+from backend.claims.models import BadgeHolding, Claim, ClaimMethod
+from backend.missions.models import Mission
 from backend.perks.rules import progress
 
 

@@ -7,7 +7,7 @@ groups, slept through one free moment after another: with the background worker 
 relayer's time went to those sleeps and claims waited to be confirmed; with two API processes the claim p99 was ~4 s
 (py-spy and bench/burst.py, docs/benchmarks.md).
 
-Here every connection of the engine (backend/core/db.py) takes an exclusive `flock` on `<database>-writer.lock`
+Here every connection of the engine (backend/platform/db.py) takes an exclusive `flock` on `<database>-writer.lock`
 before its first writing statement and gives it back when its transaction ends, so waiting writers, in any thread or
 process of Kyoso, ask again every LOCK_RETRY_S: the lock changes hands within a fraction of a millisecond. SQLite's
 own lock is still there underneath (and its busy timeout, for any other program writing to the file); by the time a
@@ -23,7 +23,7 @@ import sqlite3
 import time
 
 LOCK_RETRY_S = 0.0005
-# As long as SQLite's own busy timeout (backend/core/db.py): past it the statement fails as SQLite's would.
+# As long as SQLite's own busy timeout (backend/platform/db.py): past it the statement fails as SQLite's would.
 LOCK_TIMEOUT_S = 30.0
 # Statements that take SQLite's write lock (SQLAlchemy's DML and DDL, and an explicit BEGIN IMMEDIATE); a SAVEPOINT or
 # a plain BEGIN takes it only at the first write, which is one of these.

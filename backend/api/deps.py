@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from backend.core.config import Settings
-from backend.core.group_commit import GroupCommitter
-from backend.core.security import secret_hash
-from backend.models import AccessToken, User
+from backend.platform.config import Settings
+from backend.platform.group_commit import GroupCommitter
+from backend.platform.security import secret_hash
+from backend.accounts.models import AccessToken, User
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from backend.core.batching import BatchWorker
+from backend.platform.batching import BatchWorker
 
 log = logging.getLogger("kyoso.group_commit")
 

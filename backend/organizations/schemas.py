@@ -1,0 +1,44 @@
+"""Request (`*Create`) and response (`*Public`) schemas of this domain. No response schema has a field for a key,
+password or code hash: what is not in these classes cannot leak through the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.organizations.models import Role
+from backend.platform.schemas import Strict
+
+
+class OrganizationCreate(Strict):
+    name_ja: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+
+
+class OrganizationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name_ja: str
+    name_en: str
+    chain_id: int | None = Field(description="on-chain organization id, once registered")
+    issuer_address: str
+    registered: bool
+    gas_budget: int
+    gas_used: int
+
+
+class GasBudgetUpdate(Strict):
+    gas_budget: int = Field(ge=0, le=10**12)
+
+
+class InvitationCreate(Strict):
+    role: Role = Role.organizer
+
+
+class InvitationPublic(BaseModel):
+    token: str = Field(description="shown once: send it to the person invited")
+    url: str
+    role: Role
+    expires_at: datetime

@@ -1,0 +1,99 @@
+"""The platform's tables: signed transactions of the backend's keys, leases, throttles, the indexer's cursor."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.platform.orm import Base, utcnow
+
+
+class TxStatus(str, enum.Enum):
+    signed = "signed"  # nonce reserved, raw transaction stored, not yet known to be sent
+    broadcast = "broadcast"  # sent to the node at least once
+    mined = "mined"  # receipt with status 1
+    reverted = "reverted"  # receipt with status 0
+    superseded = "superseded"  # its nonce was used by another transaction
+
+
+class OutboundTx(Base):
+    """A transaction of one relayer key: nonce reserved and raw transaction stored before it is broadcast."""
+
+    __tablename__ = "outbound_txs"
+    __table_args__ = (UniqueConstraint("sender", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(40))  # register_organization, create_event, issue, migrate, ...
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None]  # the organization or event the transaction is about
+    tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[TxStatus] = mapped_column(Enum(TxStatus, native_enum=False), index=True)
+    gas_limit: Mapped[int] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    broadcasts: Mapped[int] = mapped_column(Integer, default=0)
+    # Hashes of earlier versions of this transaction (same nonce, lower fees) that a fee bump replaced: any of them
+    # may still be the one that is mined.
+    replaced_hashes: Mapped[list] = mapped_column(JSON, default=list)
+    fee_bumped_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class GuessThrottle(Base):
+    """Wrong-code counters per account and per IP address, with a cooldown once the limit is reached."""
+
+    __tablename__ = "guess_throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+
+
+class IndexerCursor(Base):
+    __tablename__ = "indexer_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    # Timestamp of the last indexed block: the chain's "now" for everything derived from indexed data (proposal
+    # states), so a page never shows a state the indexed tallies do not yet support.
+    block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ServiceLease(Base):
+    """Which process runs a background service (relayer, indexer) while several share the database
+    (backend/platform/lease.py)."""
+
+    __tablename__ = "service_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
