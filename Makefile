@@ -53,11 +53,35 @@ help:
 	@echo "make bench-floor  the API's CPU per request (claim, /api/me) next to a bare FastAPI app (bench/results/floor.json)"
 	@echo "make bench-scale [SCALE_CLAIMS=3000]  the burst on 1 and 2 worker processes, SQLite and PostgreSQL (bench/results/scale.json)"
 	@echo "make bench-faults [FAULT_CLAIMS=400 FAULT_KILLS=10]  the fault-injection tests at a larger size"
+	@echo "make i18n-extract i18n-update i18n-compile  texts: code -> messages.pot -> ja/en .po catalogs -> .mo"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
 	@echo "make lock-fuzz  rebuild requirements/fuzz-lock.txt from requirements/fuzz.in"
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(ANVIL) networks
+
+# Translations (backend/i18n): the .po catalogs are the source, their compiled .mo files are built here (not
+# committed) and rebuilt only when a .po changes. After new texts or error codes in the code: i18n-extract,
+# i18n-update, translate the new entries of both catalogs (tests/i18n fails until then), i18n-compile.
+I18N := backend/i18n
+PYBABEL := $(VENV)/bin/pybabel
+I18N_MO := $(patsubst %.po,%.mo,$(wildcard $(I18N)/locales/*/LC_MESSAGES/messages.po))
+.PHONY: i18n-extract i18n-update i18n-compile
+
+setup: $(I18N_MO)
+
+i18n-extract: $(PY_STAMP)
+	$(PYBABEL) -q extract -F $(I18N)/babel.cfg --no-location --sort-output --no-wrap --project=Kyoso --version=1 \
+	  --copyright-holder=Kyoso --msgid-bugs-address=kyoso@example.invalid -o $(I18N)/messages.pot backend
+
+# No fuzzy matching: message ids are keys, and a similar key's text is no translation of a new one.
+i18n-update: $(PY_STAMP)
+	$(PYBABEL) -q update -i $(I18N)/messages.pot -d $(I18N)/locales -D messages --no-wrap --no-fuzzy-matching
+
+i18n-compile: $(I18N_MO)
+
+$(I18N)/locales/%/LC_MESSAGES/messages.mo: $(I18N)/locales/%/LC_MESSAGES/messages.po | $(PY_STAMP)
+	$(PYBABEL) -q compile -i $< -o $@ -l $*
 
 $(PY_STAMP): requirements/lock.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Kyoso needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
@@ -115,7 +139,7 @@ test: setup slither system-packages $(FUZZ_STAMP)
 
 # Debian packages the tests need, installed in one go when any is missing: the browser tests drive Debian's Chromium
 # (never a browser download) and need Japanese fonts to render pages; the scale-out tests start a PostgreSQL server
-# of their own from Debian's binaries (tests/helpers/postgres.py), so the package must not create and start a cluster.
+# of their own from Debian's binaries (tools/devstack/postgres.py), so the package must not create and start a cluster.
 system-packages:
 	@missing=""; \
 	  test -x $(CHROMIUM) || missing="$$missing chromium fonts-noto-cjk"; \

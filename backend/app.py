@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from backend.api.errors import document_errors, install_error_handlers
 from backend.api.limits import RequestLimits
 from backend.api.main import API_PREFIX, api_router
-from backend.api.routes import metadata
+from backend.events import metadata_router
 from backend.platform.chain.contracts import AbiMissing, bind
 from backend.platform.chain.node import make_web3
 from backend.platform.chain.read_batch import ReadBatcher
@@ -40,7 +40,7 @@ class WrongChainError(RuntimeError):
     pass
 
 
-def start_services(app: FastAPI, settings: Settings) -> None:
+def start_services(app: FastAPI, settings: Settings, relayer_class: type[Relayer] = Relayer) -> None:
     """Binds the deployed contracts and starts the relayer and the indexer (when the chain and registry allow)."""
     state = app.state
     if state.deployment is None:
@@ -52,11 +52,10 @@ def start_services(app: FastAPI, settings: Settings) -> None:
         return
     relayer = indexer = None
     if settings.relayer_enabled:
-        relayer = Relayer(state.session_factory, state.web3, contracts, state.vault,
-                          Account.from_key(settings.relayer_private_key.get_secret_value()),
-                          confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
-                          chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
-        relayer.mode = settings.relayer_mode
+        relayer = relayer_class(state.session_factory, state.web3, contracts, state.vault,
+                                Account.from_key(settings.relayer_private_key.get_secret_value()),
+                                confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
+                                chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
         relayer.start(Lease(state.session_factory, "relayer"))
     if settings.indexer_enabled:
         indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
@@ -64,7 +63,9 @@ def start_services(app: FastAPI, settings: Settings) -> None:
     state.services = SimpleNamespace(contracts=contracts, relayer=relayer, indexer=indexer)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, relayer_class: type[Relayer] = Relayer) -> FastAPI:
+    """`relayer_class` exists for the benchmarks' baseline (bench/naive_relayer.py); the backend always runs
+    `Relayer`."""
     if settings is None:
         try:
             settings = get_settings()
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 state.deployment = load_deployment(settings.deployments_dir, state.chain_id)
             except RegistryError as exc:
                 state.deployment_problem = str(exc)
-        start_services(app, settings)
+        start_services(app, settings, relayer_class)
         # Everything loaded so far (contract ABIs, templates, the ORM's mappers) lives as long as the app: kept out of
         # the garbage collector's full passes, which otherwise stalled requests (p99 of the proposal page, docs/
         # benchmarks.md).
@@ -134,12 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, page=web.error_page)
     app.add_middleware(RequestLimits)  # body and header limits, before any route reads anything
     # The JSON API lives under /api so that the web app owns the site's paths (/events/7 is a page);
     # badge metadata stays at the root because its URLs are baked into the contract.
     app.include_router(api_router, prefix=API_PREFIX)
-    app.include_router(metadata.router)
+    app.include_router(metadata_router.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.include_router(web.router)
     document_errors(app)

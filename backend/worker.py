@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from backend.platform.config import get_settings
 from backend.app import create_app
+from backend.relayer.service import Relayer
 
 log = logging.getLogger("kyoso.worker")
 
@@ -43,7 +44,7 @@ async def _run(app) -> None:
         await stop.wait()
 
 
-def main() -> None:
+def main(relayer_class: type[Relayer] = Relayer) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = get_settings()
@@ -51,7 +52,7 @@ def main() -> None:
         raise SystemExit(f"Kyoso's worker cannot start, the configuration is invalid:\n{exc}") from None
     # this process exists to run them, whatever the API processes beside it are told
     settings = settings.model_copy(update={"relayer_enabled": True, "indexer_enabled": True})
-    asyncio.run(_run(create_app(settings)))
+    asyncio.run(_run(create_app(settings, relayer_class)))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ For each mode, a stack of its own (bench/stack.py: Anvil, suite, database, uvico
 account per claim, created in the database as set-up), one organization with `--events` events whose secret word is
 announced (the "word" claim method), then the load generator (bench/load.py, a separate process, `--clients`
 concurrent connections) sends every claim once and the run waits until every accepted claim is confirmed.
-Modes: batched (the relayer as it ships, Anvil automine), naive (KYOSO_RELAYER_MODE=naive: one transaction per claim,
-each receipt waited for before the next), interval2s (batched, Anvil mining a block every 2 s).
+Modes: batched (the relayer as it ships, Anvil automine), naive (bench/naive_relayer.py, started by
+bench/naive_backend.py: one transaction per claim, each receipt waited for before the next), interval2s (batched, Anvil
+mining a block every 2 s).
 
 Measured: accepted_per_s (202s / time from the first request to the last answer), confirmed_per_s (confirmed claims /
 time from the first request to the last confirmation, as the relayer stored it), last_confirmed_after_s (last
@@ -42,7 +43,8 @@ from bench.stack import (  # noqa: E402
     wait_settled,
 )
 
-MODES = {"batched": ("batched", None), "naive": ("naive", None), "interval2s": ("batched", 2)}
+# mode -> (the naive relayer?, Anvil block time)
+MODES = {"batched": (False, None), "naive": (True, None), "interval2s": (False, 2)}
 WORDS = ["hyakumangoku", "kenrokuen", "higashichaya", "omicho", "kanazawa", "utatsuyama", "nagamachi", "asanogawa"]
 
 
@@ -69,8 +71,8 @@ def relayer_drain(stack, members, evs: list[dict], timeout: float) -> dict:
 
 def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: float, drain_claims: int = 0,
           workers: int = 1, database: str = "sqlite", worker_process: bool = True) -> dict:
-    relayer_mode, block_time = MODES[mode]
-    with Stack(block_time=block_time, relayer_mode=relayer_mode, workers=workers, database=database,
+    naive_relayer, block_time = MODES[mode]
+    with Stack(block_time=block_time, naive_relayer=naive_relayer, workers=workers, database=database,
                worker_process=worker_process) as stack:
         organizer, *members = stack.add_members(claims + 1)
         drain_members = stack.add_members(drain_claims, prefix="drain") if drain_claims else []

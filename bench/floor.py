@@ -33,7 +33,7 @@ from bench.stack import (  # noqa: E402
     stop_on_signals,
     wait_until,
 )
-from tests.helpers.processes import Captured, free_port  # noqa: E402
+from tools.devstack.processes import Captured, free_port  # noqa: E402
 
 
 def measure(base: str, pid: int, requests: list[dict], clients: int) -> dict:

@@ -15,7 +15,7 @@ from brownie import ReferenceBadges, accounts, chain
 from eth_account import Account
 
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
-from tests.helpers.eip712 import domain_of, sign_typed
+from tools.devstack.eip712 import domain_of, sign_typed
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gas.json"
 BATCH = 100

@@ -81,7 +81,7 @@ def burst_section(r: dict) -> list[str]:
            f"{r.get('clients', '?')} concurrent HTTP connections from a separate load-generator process (loopback). "
            f"{_layout(r)} "
            "Three stacks, one after the other in the same run: the relayer as it ships (batched, Anvil automine), "
-           "the naive baseline (`KYOSO_RELAYER_MODE=naive`: one transaction per claim, each receipt awaited before "
+           "the naive baseline (`bench/naive_relayer.py`: one transaction per claim, each receipt awaited before "
            "the next) and the batched relayer with Anvil mining a block every 2 s.", "",
            "| | batched | naive | batched, 2 s blocks | target (batched) | |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for label, key, target, higher in rows:

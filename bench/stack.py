@@ -2,7 +2,7 @@
 
 Each run gets everything of its own, so it never touches `make run` (8545) or the tests' brownie network (8546):
 an Anvil on a free loopback port with `make run`'s settings (tools/run_stack.py), the suite deployed with plain web3
-(tests/helpers/web3_deploy.py), a new SQLite database migrated to head, and the backend as a real uvicorn process
+(scripts/suite.py), a new SQLite database migrated to head, and the backend as a real uvicorn process
 (as tools/run_stack.py starts it). Set-up that would otherwise dominate the run is done directly in the database
 with the backend's own code: members (custodial key from the key vault, access token as auth.issue_token makes it,
 no password: argon2 would take ~10,000 x 50 ms) are created before the server starts. What is measured then goes
@@ -36,13 +36,12 @@ from backend.platform.keys import KeyVault  # noqa: E402
 from backend.platform.security import TOKEN_BYTES, new_secret, secret_hash  # noqa: E402
 from backend.accounts.models import AccessToken, CustodialKey, User, WalletKind  # noqa: E402
 from backend.organizations.models import Organization  # noqa: E402
-from tests.helpers.processes import Captured, free_port, wait_for  # noqa: E402
-from tests.helpers.web3_deploy import BUILD, deploy_suite_web3  # noqa: E402
+from scripts.suite import BUILD, GovernanceSettings, deploy_registry  # noqa: E402
+from tools.devstack.processes import Captured, free_port, wait_for  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CHAIN_ID = 31337
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # Anvil dev account 1, the backend's default relayer key
-ANVIL_DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 READY_TIMEOUT_S = 60
 
 
@@ -127,27 +126,30 @@ class Member:
 class Stack:
     """Chain + deployed suite + database + backend. Members are created (`add_members`) before `start()`."""
 
-    def __init__(self, block_time: float | None = None, relayer_mode: str = "batched", workdir: Path | None = None,
+    def __init__(self, block_time: float | None = None, naive_relayer: bool = False, workdir: Path | None = None,
                  indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True):
         """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
         indexer's lease (backend/platform/lease.py). `worker_process` (the default, as `make run`): the relayer and the
         indexer run in the background worker (`python -m backend.worker`), the API processes with both off
-        (docs/backend.md "Deployment layout"); False: all in the API process, as before that layout. `database`: "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own,
-        tests/helpers/postgres.py)."""
+        (docs/backend.md "Deployment layout"); False: all in the API process, as before that layout. `database`:
+        "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own, tools/devstack/postgres.py).
+        `naive_relayer`: the baseline of bench/naive_relayer.py instead of the relayer that ships, in whichever
+        process runs the relayer (bench/naive_backend.py)."""
         ensure_compiled()
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="kyoso-bench-")
         self.dir = Path(workdir or self._tmp.name)
-        self.relayer_mode, self.indexer, self.workers = relayer_mode, indexer, workers
+        self.naive_relayer, self.indexer, self.workers = naive_relayer, indexer, workers
         self.worker_process = worker_process
         self.worker: Captured | None = None
         self.postgres = None
         if database == "postgres":
-            from tests.helpers.postgres import PostgresServer
+            from tools.devstack.postgres import PostgresServer
             self.postgres = PostgresServer()
         elif database != "sqlite":
             raise ValueError(f"database must be sqlite or postgres, not {database!r}")
         self.chain = Chain(block_time)
-        self.registry = deploy_suite_web3(self.chain.w3, RELAYER)
+        self.settings = GovernanceSettings()
+        self.registry = deploy_registry(self.chain.w3, RELAYER, self.settings)
         (self.dir / "deployments").mkdir(exist_ok=True)
         (self.dir / "deployments" / f"{CHAIN_ID}.json").write_text(json.dumps(self.registry))
         self.database_url = self.postgres.url if self.postgres else f"sqlite:///{self.dir / 'kyoso.db'}"
@@ -194,16 +196,20 @@ class Stack:
         env = {
             "KYOSO_ENVIRONMENT": "test", "DATABASE_URL": self.database_url, "RPC_URL": self.chain.url,
             "KYOSO_CHAIN_ID": str(CHAIN_ID), "KYOSO_DEPLOYMENTS_DIR": str(self.dir / "deployments"),
-            "KYOSO_PUBLIC_BASE_URL": self.base, "KYOSO_RELAYER_MODE": self.relayer_mode,
+            "KYOSO_PUBLIC_BASE_URL": self.base,
             "KYOSO_INDEXER_ENABLED": "true" if self.indexer else "false", **overrides,
         }
         self.worker = None
+        app = "backend.app:app"
         if self.worker_process and "KYOSO_RELAYER_ENABLED" not in overrides:
-            self.worker = Captured([sys.executable, "-m", "backend.worker"], ROOT, env)
+            worker = "bench.naive_backend" if self.naive_relayer else "backend.worker"
+            self.worker = Captured([sys.executable, "-m", worker], ROOT, env)
             env = {**env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"}
+        elif self.naive_relayer:
+            app = "bench.naive_backend:app"
         # no access log: a line per request would be part of what is measured; warnings and errors still show
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
-        self.server = Captured([sys.executable, "-m", "uvicorn", "backend.app:app", "--host", "127.0.0.1",
+        self.server = Captured([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
                                 "--port", str(self.port), "--no-access-log", "--log-level", "warning", *workers],
                                ROOT, env)
 

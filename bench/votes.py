@@ -37,7 +37,6 @@ from bench.stack import (  # noqa: E402
 )
 
 POINTS = 10
-VOTING_DELAY_S = 3600  # tests/helpers/web3_deploy.py's governor
 
 
 def votes(voters: int, clients: int, confirm_timeout: float, worker_process: bool = True,
@@ -67,7 +66,7 @@ def votes(voters: int, clients: int, confirm_timeout: float, worker_process: boo
             return httpx.get(f"{stack.api}/proposals/{proposal_id}", timeout=10).json()["state"]
 
         wait_until(lambda: state() == "pending", 60, "proposal on chain", 0.2)
-        stack.chain.travel(VOTING_DELAY_S + 1)
+        stack.chain.travel(stack.settings.voting_delay_s + 1)
         wait_until(lambda: state() == "active", 60, "voting open", 0.2)
         chain_pid = int(httpx.get(f"{stack.api}/proposals/{proposal_id}", timeout=10).json()["proposal_id"])
 

@@ -7,7 +7,7 @@
 On a live network the deployment is first rehearsed on a local fork (scripts/simulation.py): the dry run stops there
 and prints the gas of every step and the cost; a real run checks that the deployer can pay, then sends. A second run
 finds the registry and the code on chain and deploys nothing; `--fresh` deploys anew (the old registry is archived).
-Every role ends with the timelock and the governor; the deployer keeps none (scripts/kyoso_suite.py).
+Every role ends with the timelock and the governor; the deployer keeps none (scripts/suite.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from scripts.deploy_target import (
     registrar_address,
     target,
 )
-from scripts.kyoso_suite import GovernanceSettings, Suite, deploy_suite
+from scripts.kyoso_suite import Suite, deploy_suite
+from scripts.suite import GovernanceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENTS_DIR = Path(os.environ.get("KYOSO_DEPLOYMENTS_DIR", ROOT / "deployments"))
@@ -105,20 +106,11 @@ def _print_estimate(tgt: Target, estimate, balance: int) -> None:
           f"{_eth(estimate.required_balance)} (fee cap and gas margin); it holds {_eth(balance)}.")
 
 
-def _constructor_args(contract) -> str:
-    """The ABI-encoded constructor arguments: the deployment's input after the creation code (the deployed object's
-    own `bytecode` is the runtime code, shorter)."""
-    data = web3.eth.get_transaction(contract.tx.txid)["input"]
-    data = data.hex() if isinstance(data, (bytes, bytearray)) else data
-    creation = json.loads((ROOT / "build" / "contracts" / f"{contract._name}.json").read_text())["bytecode"]
-    return data.removeprefix("0x")[len(creation):]
-
-
 def _write_registry(path: Path, tgt: Target, suite: Suite, deployer, registrar: str,
                     settings: GovernanceSettings) -> dict:
     from scripts.verification import compiler_settings, verification_record
 
-    contracts = suite.contracts()
+    contracts, deployed = suite.contracts(), suite.deployment.contracts
     receipts = {step: web3.eth.get_transaction_receipt(tx) for step, tx in suite.transactions.items()}
     registry = {
         "chain_id": chain.id,
@@ -134,9 +126,9 @@ def _write_registry(path: Path, tgt: Target, suite: Suite, deployer, registrar: 
             name: {
                 "address": contract.address,
                 "contract": contract._name,
-                "block": contract.tx.block_number,
-                "transaction": contract.tx.txid,
-                "constructor_arguments": _constructor_args(contract),
+                "block": deployed[name].block,
+                "transaction": deployed[name].transaction,
+                "constructor_arguments": deployed[name].constructor_arguments,
                 "abi_sha256": _abi_hash(contract),
             }
             for name, contract in contracts.items()
@@ -184,7 +176,7 @@ def deploy(*args: str) -> None:
             raise DeployError(f"The deployer {deployer.address} holds {_eth(balance)} on {tgt.name}; the deployment "
                               f"needs about {_eth(estimate.expected_cost)} (keep at least "
                               f"{_eth(estimate.required_balance)}). Fund it and run again; nothing was sent.")
-    suite = deploy_suite(deployer, registrar, settings, tgt.tx_params(deployer))
+    suite = deploy_suite(deployer, registrar, settings, tgt.tx_policy())
     registry = _write_registry(path, tgt, suite, deployer, registrar, settings)
     print(f"\nKyoso deployed on chain {chain.id}.")
     _summary(registry)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.kyoso_suite import COUNTING_MODES, GovernanceSettings
+from scripts.suite import COUNTING_MODES, GovernanceSettings, TxPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS_FILE = ROOT / "tools" / "networks.yaml"
@@ -36,12 +36,8 @@ class Target:
     priority_fee_wei: int
     confirmations: int
 
-    def tx_params(self, deployer) -> dict:
-        """EIP-1559 transactions on live networks (brownie caps the fee at twice the base fee plus the tip)."""
-        params = {"from": deployer, "required_confs": self.confirmations}
-        if self.live:
-            params["priority_fee"] = self.priority_fee_wei
-        return params
+    def tx_policy(self) -> TxPolicy:
+        return TxPolicy(priority_fee_wei=self.priority_fee_wei, confirmations=self.confirmations)
 
 
 def presets() -> dict[str, dict]:

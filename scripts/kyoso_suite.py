@@ -1,18 +1,12 @@
-"""Deploys and wires the Kyoso contract suite; shared by scripts/deploy.py, the tests and the gas benchmark.
+"""The contract suite as brownie contract objects, for scripts/deploy.py, the brownie tests and the gas benchmark.
 
-Wiring, in order (the deployer holds no power at the end):
-1. ParticipationBadges, administered by the deployer for now;
-2. ParticipationPoints, minted only by the badge contract, owned by the deployer for now;
-3. the badge contract is pointed at the points ledger (once);
-4. KyosoTimelock with the deployer as temporary admin, anyone as executor;
-5. the governor (simple or quadratic counting), which the points ledger accepts snapshots from;
-6. the governor becomes the timelock's proposer and canceller; the registrar may create organizations;
-7. the timelock becomes admin of the badge contract and owner of the points ledger; the deployer renounces all.
+The deployment itself is scripts/suite.py's, sent over brownie's own connection; brownie then attaches to the
+addresses, so that the tests call the contracts and read their events as with contracts brownie deployed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from brownie import (
     KyosoGovernor,
@@ -20,23 +14,15 @@ from brownie import (
     KyosoTimelock,
     ParticipationBadges,
     ParticipationPoints,
+    web3,
 )
+from eth_account import Account
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-COUNTING_MODES = {"simple": KyosoGovernor, "quadratic": KyosoQuadraticGovernor}
+from scripts.suite import Deployment, GovernanceSettings, Signer, TxPolicy
+from scripts.suite import deploy_suite as deploy_with_web3
 
-
-@dataclass(frozen=True)
-class GovernanceSettings:
-    counting: str = "simple"  # "simple" (one point, one vote) or "quadratic" (square root of points)
-    voting_delay_s: int = 60 * 60  # proposal -> snapshot and start of voting
-    voting_period_s: int = 7 * 24 * 60 * 60
-    proposal_threshold: int = 10  # points
-    quorum_percent: int = 4
-    timelock_delay_s: int = 2 * 24 * 60 * 60
-    default_uri: str = "http://127.0.0.1:8000/metadata/{id}.json"
-    points_name: str = "Kyoso Participation Points"
-    points_symbol: str = "KYOSO"
+CONTAINERS = {container._name: container for container in (
+    ParticipationBadges, ParticipationPoints, KyosoTimelock, KyosoGovernor, KyosoQuadraticGovernor)}
 
 
 @dataclass
@@ -45,7 +31,12 @@ class Suite:
     points: object
     timelock: object
     governor: object
-    transactions: dict[str, str] = field(default_factory=dict)  # step -> transaction hash
+    deployment: Deployment
+
+    @property
+    def transactions(self) -> dict[str, str]:
+        """step -> transaction hash"""
+        return self.deployment.transactions
 
     def contracts(self) -> dict[str, object]:
         return {
@@ -56,40 +47,22 @@ class Suite:
         }
 
 
-def deploy_suite(deployer, registrar: str, settings: GovernanceSettings, tx_params: dict | None = None) -> Suite:
+def signer_of(account) -> Signer:
+    """A key brownie holds (`accounts.add`, `accounts.load`) signs in this process; any other brownie account is one
+    the node holds unlocked (Anvil's own, or impersonated on a fork by `accounts.at(..., force=True)`)."""
+    key = getattr(account, "private_key", None)
+    return Account.from_key(key) if key else account.address
+
+
+def deploy_suite(deployer, registrar: str, settings: GovernanceSettings, policy: TxPolicy | None = None) -> Suite:
     """Deploys every contract, wires every role, and leaves the deployer with none."""
-    if settings.counting not in COUNTING_MODES:
-        raise ValueError(f"counting must be one of {sorted(COUNTING_MODES)}, not {settings.counting!r}")
-    params = {"from": deployer, **(tx_params or {})}
-    txs: dict[str, str] = {}
+    deployment = deploy_with_web3(web3, signer_of(deployer), str(registrar), settings, policy)
 
-    def record(step: str, tx) -> None:
-        txs[step] = tx.txid
+    def attached(name: str):
+        entry = deployment.contracts[name]
+        # not into brownie's own record of live deployments: the project's is deployments/<chain-id>.json, and
+        # brownie 1.22 fails to write this project's sources into its own (TypeError in _add_deployment)
+        return CONTAINERS[entry.artifact].at(entry.address, owner=deployer, persist=False)
 
-    badges = ParticipationBadges.deploy(deployer, settings.default_uri, params)
-    record("deploy ParticipationBadges", badges.tx)
-    points = ParticipationPoints.deploy(settings.points_name, settings.points_symbol, badges, deployer, params)
-    record("deploy ParticipationPoints", points.tx)
-    record("badges.setPointsLedger", badges.setPointsLedger(points, params))
-    timelock = KyosoTimelock.deploy(settings.timelock_delay_s, [], [ZERO_ADDRESS], deployer, params)
-    record("deploy KyosoTimelock", timelock.tx)
-    governor = COUNTING_MODES[settings.counting].deploy(
-        points,
-        timelock,
-        settings.voting_delay_s,
-        settings.voting_period_s,
-        settings.proposal_threshold,
-        settings.quorum_percent,
-        params,
-    )
-    record(f"deploy {governor._name}", governor.tx)
-    record("points.setSnapshotRegistrar", points.setSnapshotRegistrar(governor, params))
-    record("timelock.grant PROPOSER", timelock.grantRole(timelock.PROPOSER_ROLE(), governor, params))
-    record("timelock.grant CANCELLER", timelock.grantRole(timelock.CANCELLER_ROLE(), governor, params))
-    record("badges.grant REGISTRAR", badges.grantRole(badges.REGISTRAR_ROLE(), registrar, params))
-    admin_role = badges.DEFAULT_ADMIN_ROLE()
-    record("badges.grant admin to timelock", badges.grantRole(admin_role, timelock, params))
-    record("badges.renounce admin", badges.renounceRole(admin_role, deployer, params))
-    record("points.transferOwnership", points.transferOwnership(timelock, params))
-    record("timelock.renounce admin", timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, params))
-    return Suite(badges=badges, points=points, timelock=timelock, governor=governor, transactions=txs)
+    return Suite(badges=attached("ParticipationBadges"), points=attached("ParticipationPoints"),
+                 timelock=attached("KyosoTimelock"), governor=attached("KyosoGovernor"), deployment=deployment)

@@ -9,17 +9,17 @@ import contextlib
 import io
 import socket
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from brownie import accounts, network, web3
 from brownie._config import CONFIG
 
 from scripts.deploy_target import Target
-from scripts.kyoso_suite import GovernanceSettings, deploy_suite
+from scripts.kyoso_suite import deploy_suite
+from scripts.suite import GAS_BUFFER, GovernanceSettings
 
 FORK_NETWORK = "kyoso-fork-simulation"
 SIMULATION_BALANCE = 10**24  # on the fork only: the rehearsal must not depend on the deployer's real balance
-GAS_MARGIN = 1.25  # brownie's gas buffer on estimates (tools/brownie_settings.py): what the node checks the balance for
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Estimate:
     @property
     def required_balance(self) -> int:
         """What the node wants to see: each transaction's gas limit (estimate plus margin) at the fee cap."""
-        return int(self.gas * GAS_MARGIN) * (2 * self.base_fee + self.priority_fee)
+        return int(self.gas * GAS_BUFFER) * (2 * self.base_fee + self.priority_fee)
 
 
 def _free_port() -> int:
@@ -67,8 +67,7 @@ def simulate(tgt: Target, deployer, registrar: str, settings: GovernanceSettings
             apply_gas_policy()
             account = accounts.add(key) if key else accounts.at(deployer.address, force=True)
             web3.provider.make_request("anvil_setBalance", [account.address, hex(SIMULATION_BALANCE)])
-            params = {**tgt.tx_params(account), "required_confs": 1}
-            suite = deploy_suite(account, registrar, settings, params)
+            suite = deploy_suite(account, registrar, settings, replace(tgt.tx_policy(), confirmations=1))
             steps = [(step, web3.eth.get_transaction_receipt(tx)["gasUsed"]) for step, tx in suite.transactions.items()]
     finally:
         if network.is_connected():

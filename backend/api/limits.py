@@ -1,12 +1,16 @@
 """Limits on what a request may make the server hold before any route sees it: the body (checked against its
 Content-Length before anything is read, and counted as it arrives, so a chunked body cannot go past it either) and
-the request's headers. Over a limit the answer is the app's JSON error, in both languages."""
+the request's headers. Over a limit the answer is the app's JSON error, in the request's language."""
 
 from __future__ import annotations
 
 import json
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.i18n import error_message, language_of
+from backend.platform.errors import DomainError
 
 # The largest body the API takes is a proposal (two 20,000-character bodies, at most ~240 KB as JSON escapes); the QR
 # sheet and the web app's forms send a few hundred bytes, and nothing uploads files.
@@ -14,19 +18,17 @@ MAX_BODY_BYTES = 1024 * 1024
 # Browsers send a few kilobytes (the session cookie is 43 characters); a token is 43 characters too.
 MAX_HEADER_BYTES = 16 * 1024
 
-BODY_TOO_LARGE = {"error": "body_too_large",
-                  "message": f"The request body is larger than {MAX_BODY_BYTES // 1024 // 1024} MiB. / "
-                             f"リクエストの本文が大きすぎます（上限 {MAX_BODY_BYTES // 1024 // 1024} MiB）。"}
-HEADERS_TOO_LARGE = {"error": "headers_too_large",
-                     "message": f"The request headers are larger than {MAX_HEADER_BYTES // 1024} KiB. / "
-                                f"リクエストヘッダーが大きすぎます（上限 {MAX_HEADER_BYTES // 1024} KiB）。"}
-BAD_LENGTH = {"error": "invalid_content_length",
-              "message": "The Content-Length header is not a number. / Content-Length ヘッダーが正しくありません。"}
+BODY_TOO_LARGE = DomainError("body_too_large", 413, limit=f"{MAX_BODY_BYTES // 1024 // 1024} MiB")
+HEADERS_TOO_LARGE = DomainError("headers_too_large", 431, limit=f"{MAX_HEADER_BYTES // 1024} KiB")
+BAD_LENGTH = DomainError("invalid_content_length", 400)
 
 
-async def _refuse(send: Send, status: int, body: dict) -> None:
+async def _refuse(scope: Scope, send: Send, error: DomainError) -> None:
+    """The app's JSON error in the request's language (the routes never see this request)."""
+    body = {"error": error.code, "message": error_message(error.code, language_of(HTTPConnection(scope)),
+                                                          **error.params), **error.params}
     payload = json.dumps(body, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
+    await send({"type": "http.response.start", "status": error.status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": payload})
@@ -44,15 +46,15 @@ class RequestLimits:
             return
         headers = scope["headers"]
         if sum(len(name) + len(value) for name, value in headers) > self.max_headers:
-            await _refuse(send, 431, HEADERS_TOO_LARGE)
+            await _refuse(scope, send, HEADERS_TOO_LARGE)
             return
         lengths = [value for name, value in headers if name == b"content-length"]
         if lengths:
             if not all(value.strip().isdigit() for value in lengths):
-                await _refuse(send, 400, BAD_LENGTH)
+                await _refuse(scope, send, BAD_LENGTH)
                 return
             if max(int(value) for value in lengths) > self.max_body:
-                await _refuse(send, 413, BODY_TOO_LARGE)  # the body is never read
+                await _refuse(scope, send, BODY_TOO_LARGE)  # the body is never read
                 return
         chunks, size, more = [], 0, True
         while more:
@@ -63,7 +65,7 @@ class RequestLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:  # a chunked (or lying) body: stop reading here
-                await _refuse(send, 413, BODY_TOO_LARGE)
+                await _refuse(scope, send, BODY_TOO_LARGE)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

@@ -1,23 +1,17 @@
 from fastapi import APIRouter
 
-from backend.api.routes import (
-    auth,
-    claims,
-    delegation,
-    events,
-    health,
-    me,
-    missions,
-    organizations,
-    perks,
-    proposals,
-    treasury,
-    wallet,
-)
+from backend.accounts import router as accounts
+from backend.api.routes import health
+from backend.claims import router as claims
+from backend.events import router as events
+from backend.governance import router as governance
+from backend.missions import router as missions
+from backend.organizations import router as organizations
+from backend.perks import router as perks
 
 API_PREFIX = "/api"
 
 api_router = APIRouter()
-for module in (health, auth, me, wallet, delegation, organizations, events, claims, perks, missions,
-               proposals, treasury):
+for module in (health, accounts, organizations, events, claims, perks, missions,
+               governance):
     api_router.include_router(module.router)

@@ -37,4 +37,5 @@ def sheet_png(urls: list[str], columns: int = 4) -> bytes:
                         line[start:start + MODULE_PX] = b"\x00" * MODULE_PX
     raw = b"".join(b"\x00" + bytes(line) for line in canvas)  # filter type 0 per scanline
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9))
+            + _chunk(b"IEND", b""))

@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.governance.actions import Actions
-from backend.governance.text import titles_from_description
 from backend.accounts.models import User
+from backend.governance.actions import Actions
 from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
+from backend.governance.text import titles_from_description
 from backend.platform.orm import utcnow
 
 SUPPORT_FIELDS = {0: "against", 1: "for", 2: "abstain"}

@@ -4,11 +4,20 @@ chain per proposal, and never show a state that the tallies beside it do not sup
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from backend.governance.models import Proposal, RelayStatus
+from backend.platform.models import IndexerCursor
 
 # Before a proposal is on chain, its state is where the relayer has it.
 OFF_CHAIN = {RelayStatus.accepted: "submitting", RelayStatus.submitted: "submitting", RelayStatus.failed: "failed",
              RelayStatus.awaiting_wallet: "awaiting_wallet"}
+
+
+def chain_now(session: Session) -> int | None:
+    """The timestamp of the last indexed block (see IndexerCursor.block_timestamp): the clock of every state shown."""
+    return session.scalar(select(func.max(IndexerCursor.block_timestamp)))
 
 
 def quorum_points(proposal: Proposal) -> int:

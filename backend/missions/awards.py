@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.organizations import gas_budget
 from backend.accounts.models import User
 from backend.claims.models import BadgeHolding, Claim, ClaimMethod
 from backend.missions.models import Mission
-from backend.perks.rules import progress
+from backend.organizations import gas_budget
+from backend.perks.service import rule_progress
 
 
 def open_missions(session: Session, now: datetime) -> list[Mission]:
@@ -37,7 +37,8 @@ def award(session: Session, addresses: Iterable[str], now: datetime, missions: l
     recorded = 0
     for user in users:
         for mission in missions:
-            if (user.id, mission.event_id) in done or not progress(session, user.wallet_address, mission.rule).eligible:
+            if (user.id, mission.event_id) in done or not rule_progress(
+                    session=session, address=user.wallet_address, rule=mission.rule).eligible:
                 continue
             try:
                 with session.begin_nested():

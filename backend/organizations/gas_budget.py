@@ -13,8 +13,9 @@ from sqlalchemy import Connection, bindparam, case, update
 from sqlalchemy.orm import Session
 
 from backend.organizations.models import Organization
-from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
 
+# Estimated gas per claim, for refusing claims beyond an organization's budget before they are queued.
+GAS_PER_CLAIM_ESTIMATE = 60_000
 
 # Built once: every claim runs one of them, on the one thread that stores claims (backend/platform/group_commit.py).
 _RESERVE = (update(Organization).where(Organization.id == bindparam("organization_id"))

@@ -49,9 +49,6 @@ class Settings(BaseSettings):
     sponsor_emails: str = ""
     # Tip per gas the relayer offers (EIP-1559). 0 is fine on the local chain; public networks want ~1-2 gwei.
     priority_fee_wei: int = 0
-    # "naive" (one transaction per claim, each waited for) exists only for the benchmark comparison in
-    # docs/benchmarks.md (bench/burst.py); always "batched" in use.
-    relayer_mode: Literal["batched", "naive"] = "batched"
     confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
     # Anyone may queue and execute a passed proposal through the API; with this on, the relayer also does it by itself
     # as soon as the proposal has succeeded and again once the timelock delay has passed.

@@ -11,7 +11,7 @@ lock hold and one fsync. Nothing waits to gather company: writes that arrive whi
 group by themselves, so a lone request is as quick as before.
 
 Each write is a function of the writer's connection (Core: a write here runs once per claim on a single thread, and
-the ORM's per-statement work cost more than SQLite's, py-spy). It returns its result, or raises (an HTTPException for
+the ORM's per-statement work cost more than SQLite's, py-spy). It returns its result, or raises (a DomainError for
 a refusal, IntegrityError for a row that another request made first): then only its savepoint is rolled back and the
 exception is raised in the request that submitted it; the others' writes are unaffected. If the transaction itself
 fails (the database locked past its timeout, a full disk), none of the group's writes is stored and each request gets

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     DateTime,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -34,7 +35,19 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+# Constraint names that Alembic can find again on every database (an unnamed constraint cannot be dropped or altered
+# portably). The migrations written before this convention name their constraints themselves or leave SQLite's.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}
 
 

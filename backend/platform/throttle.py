@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from fastapi import HTTPException
 from sqlalchemy import ScalarSelect, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.platform.errors import DomainError, TooManyAttempts
 from backend.platform.models import GuessThrottle
 from backend.platform.orm import utcnow
 
@@ -58,12 +58,7 @@ def refuse_if_locked_until(until: datetime | None) -> None:
     now = utcnow()
     if until is not None and until > now:
         retry_after = int((until - now).total_seconds()) + 1
-        raise HTTPException(
-            429, {"error": "too_many_attempts",
-                  "message": f"Too many wrong codes. Try again in {retry_after} s. / "
-                             f"間違いが多すぎます。{retry_after} 秒後にもう一度お試しください。"},
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise TooManyAttempts("too_many_attempts", retry_after=retry_after)
 
 
 def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
@@ -72,7 +67,7 @@ def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
     refuse_if_locked_until(session.scalar(select(locked_until()), {"throttle_keys": list(limits)}))
 
 
-def count_failure(session: Session, limits: dict[str, Limit], reason: HTTPException) -> NoReturn:
+def count_failure(session: Session, limits: dict[str, Limit], reason: DomainError) -> NoReturn:
     """Counts one wrong guess under every key (committed at once), then raises 429 if that locked a key, else
     `reason`."""
     now = utcnow()

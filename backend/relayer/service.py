@@ -9,7 +9,6 @@ organization's issuer key) is one writer with its nonces in order.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta, timezone
 
 from eth_account.signers.local import LocalAccount
@@ -174,8 +173,6 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                            event.id, org.id)
 
     def _issue_batches(self) -> None:
-        if self.mode == "naive":
-            return self._issue_one_by_one()
         with self.sessions.begin() as session:
             rows = session.execute(
                 select(Claim.event_id, func.min(Claim.created_at), func.count())
@@ -233,45 +230,6 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 claim.status = ClaimStatus.submitted
                 claim.tx_id = tx.id
             return tx
-
-    # ------------------------------------------------------------------ naive mode (benchmark baseline only)
-
-    mode = "batched"  # Settings.relayer_mode; "naive" exists only for bench/burst.py's comparison
-    NAIVE_SLICE_S = 10.0  # the naive loop hands the tick's other steps a turn this often
-
-    def _issue_one_by_one(self) -> None:
-        """relayer_mode "naive", the baseline of docs/benchmarks.md: one transaction per claim, and each one signed,
-        sent, waited for and settled before the next, in a tight loop (not paced by the tick). The same stored-before-
-        sent steps as the batched path (`_issue_event` with one claim, `_send`, `_settle`), so it is as crash-safe."""
-        until = time.monotonic() + self.NAIVE_SLICE_S
-        while time.monotonic() < until and not self._stop.is_set():
-            with self.sessions() as session:
-                event_id = session.scalar(
-                    select(Claim.event_id).join(Event)
-                    .where(Claim.status == ClaimStatus.accepted, Event.token_id.is_not(None))
-                    .order_by(Claim.id).limit(1)
-                )
-            if event_id is None:
-                return
-            tx = self._issue_event(event_id, limit=1)
-            if tx is None:
-                return  # on chain already, would revert (an attempt counted), or waiting for a top-up: next tick
-            with self.sessions.begin() as session:
-                tx = session.get(OutboundTx, tx.id)
-                self._send(session, tx)
-                if tx.status != TxStatus.broadcast:
-                    return  # not sent (the error is stored): _broadcast_signed tries again
-            receipt, deadline = None, time.monotonic() + timing.REBROADCAST_AFTER_S
-            while receipt is None and time.monotonic() < deadline:
-                receipt = self._receipt(tx.tx_hash)
-                if receipt is None:
-                    time.sleep(0.002)
-            if receipt is None or self.confirmations > 1:
-                return  # _follow_broadcast takes it from here
-            with self.sessions.begin() as session:
-                tx = session.get(OutboundTx, tx.id)
-                if tx.status == TxStatus.broadcast:
-                    self._settle(session, tx, receipt)
 
     def _migrate_wallets(self) -> None:
         with self.sessions.begin() as session:

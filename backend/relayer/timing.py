@@ -62,8 +62,6 @@ ISSUE_GRACE_S = 3600
 TX_GAS_CAP = 16_777_216
 # A claim whose transaction reverted is retried alone; after this many attempts it fails with the reason.
 MAX_CLAIM_ATTEMPTS = 3
-# Estimated gas per claim, for refusing claims beyond an organization's budget before they are queued.
-GAS_PER_CLAIM_ESTIMATE = 60_000
 # An organization key is topped up to this many times the cost of the transaction that found it short, so that a
 # festival's batches do not each wait for a top-up, while the sponsor's funds stay with the sponsor's key.
 TOP_UP_FACTOR = 20
@@ -76,9 +74,8 @@ ADVANCE_EVERY_S = 2.0
 # A member's key is funded with this many times the cost of its `propose` transaction: just enough (the fee cap is
 # already twice the base fee), since a member proposes rarely and the sponsor's funds should stay with the sponsor.
 MEMBER_TOP_UP_FACTOR = 1
-# Votes are refused this close to a proposal's deadline: batching, a block and a confirmation take a few seconds, and a
-# vote that misses the deadline would be accepted by the API and then fail on chain.
-VOTE_CLOSING_MARGIN_S = 30
+# Votes are refused VOTE_CLOSING_MARGIN_S before a proposal's deadline (a governance rule: backend/governance/votes.py),
+# which must stay longer than a vote's way through the batch window, a block and a confirmation.
 # A batch of votes is also bounded by its estimated gas: a ballot with a long reason carries kilobytes of calldata
 # (EIP-7623 prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event. The batch's estimate
 # (VOTE_GAS_BASE and VOTE_GAS_PER_BYTE per ballot) is also its transaction's gas limit, checked by one run in the node

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from backend.app import create_app
-from tests.helpers.processes import wait_for  # noqa: F401 - tests import it from here
+from tools.devstack.processes import wait_for  # noqa: F401 - tests import it from here
 
 API_BASE = "http://testserver/api"  # TestClient requests are relative to the JSON API
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
@@ -33,11 +33,7 @@ def suite():
 @pytest.fixture(scope="module")
 def registry_dir(suite, tmp_path_factory):
     directory = tmp_path_factory.mktemp("deployments")
-    contracts = {
-        name: {"address": c.address, "contract": c._name, "block": c.tx.block_number}
-        for name, c in suite.contracts().items()
-    }
-    (directory / "31337.json").write_text(json.dumps({"chain_id": 31337, "contracts": contracts}))
+    (directory / "31337.json").write_text(json.dumps(suite.deployment.registry()))
     return directory
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from backend.app import create_app
 from backend.accounts.models import User
 from backend.organizations.models import Organization
-from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
+from backend.organizations.gas_budget import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
 
 
@@ -31,9 +31,12 @@ def test_claims_beyond_the_gas_budget_are_refused_clearly(sponsor_client):
     assert response.status_code == 200
     first, second, third = codes(organizer, event["id"], 3)
     assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": first}).status_code == 202
-    refused = Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": second})
-    assert refused.status_code == 402 and refused.json()["error"] == "gas_budget_exhausted"
-    assert "予算" in refused.json()["message"] and "budget" in refused.json()["message"]
+    attendee = Api(client)
+    for language, word in (("ja", "予算"), ("en", "budget")):
+        refused = client.post(f"/events/{event['id']}/claims", json={"method": "code", "secret": second},
+                              headers={**attendee.headers, "Accept-Language": language})
+        assert refused.status_code == 402 and refused.json()["error"] == "gas_budget_exhausted"
+        assert word in refused.json()["message"], (language, refused.json())
     client.put(f"/organizations/{org['id']}/gas-budget", json={"gas_budget": 10**9}, headers=sponsor.headers)
     # the refused code was not spent: it works once the budget allows
     assert Api(client).post(f"/events/{event['id']}/claims", {"method": "code", "secret": second}).status_code == 202

@@ -22,9 +22,9 @@ from backend.claims.models import Claim
 from backend.organizations.models import Organization
 from backend.platform.models import OutboundTx, TxStatus
 from backend.relayer import timing
+from scripts.suite import deploy_registry
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
-from tests.helpers.processes import Anvil
-from tests.helpers.web3_deploy import deploy_suite_web3
+from tools.devstack.processes import Anvil
 
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 STALL_S = 30
@@ -147,7 +147,7 @@ def test_a_chain_node_stalled_for_30_s_during_a_burst(project_root, tmp_path):
     pages still answer (health says 503, never 500), and once the node is back every claim is confirmed once."""
     node = Anvil(project_root, "--chain-id", "31337")
     try:
-        registry = deploy_suite_web3(node.w3, RELAYER)
+        registry = deploy_registry(node.w3, RELAYER)
         (tmp_path / "deployments").mkdir()
         (tmp_path / "deployments" / "31337.json").write_text(json.dumps(registry))
         settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'k.db'}", rpc_url=node.url,

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from backend.api.routes.events import kiosk_code, kiosk_period
+from backend.events.kiosk import kiosk_code, kiosk_period
 from backend.app import create_app
 from backend.claims.models import Claim
 from backend.events.models import Event
 from backend.organizations.models import Organization
-from backend.relayer.timing import GAS_PER_CLAIM_ESTIMATE
+from backend.organizations.gas_budget import GAS_PER_CLAIM_ESTIMATE
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed, wait_for
 
 
@@ -172,7 +172,7 @@ def test_health_reports_relayer_balance_and_unconfirmed_transactions(client, sui
     assert health["relayer_address"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     assert health["relayer_balance_wei"] > 0
     assert health["oldest_unconfirmed_tx_age_s"] is None
-    assert health["indexed_to_block"] >= suite.badges.tx.block_number
+    assert health["indexed_to_block"] >= suite.deployment.block
 
 
 def test_kiosk_code_typed_in_full_width_digits_works(client):

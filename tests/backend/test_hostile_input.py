@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from backend.api.limits import MAX_BODY_BYTES
 from backend.platform.config import Settings
 from backend.app import create_app
-from tests.helpers.processes import free_port
+from tools.devstack.processes import free_port
 
 SIGNUP = "/auth/signup"
 

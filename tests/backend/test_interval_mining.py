@@ -13,9 +13,9 @@ from sqlalchemy import select
 from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from backend.app import create_app
 from backend.platform.models import OutboundTx
+from scripts.suite import deploy_registry
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_for
-from tests.helpers.processes import Anvil
-from tests.helpers.web3_deploy import deploy_suite_web3
+from tools.devstack.processes import Anvil
 
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ATTENDEES = 30
@@ -31,7 +31,7 @@ def interval_chain(project_root):
 
 def test_relayer_batches_and_confirms_with_one_second_blocks(interval_chain, tmp_path):
     url, w3 = interval_chain
-    registry = deploy_suite_web3(w3, RELAYER)
+    registry = deploy_registry(w3, RELAYER)
     (tmp_path / "deployments").mkdir()
     (tmp_path / "deployments" / "31337.json").write_text(json.dumps(registry))
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'k.db'}", rpc_url=url,

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from backend.app import create_app
 from backend.claims.models import BadgeHolding, Claim, ClaimMethod
-from backend.platform.models import OutboundTx, TxStatus
-from backend.missions import awards as missions as mission_awards
+from backend.missions import awards as mission_awards
 from backend.perks import passes
+from backend.platform.models import OutboundTx, TxStatus
 from tests.backend.conftest import API_BASE, Api, codes, iso, organizer_with_event, wait_confirmed, wait_for
 
 
@@ -70,9 +70,11 @@ def test_perk_of_a_third_organization_opens_with_the_second_badge_and_is_redeeme
     wait_for(lambda: badge_count(member) == 1, what="first badge indexed")
     assert perk_progress(member, perk["id"]) == {"eligible": False, "badges": 1, "badges_needed": 2,
                                                  "organizations": 1, "organizations_needed": 1}
-    refused = member.post(f"/perks/{perk['id']}/passes")
-    assert refused.status_code == 403 and refused.json()["error"] == "not_eligible"
-    assert " / " in refused.json()["message"]  # English / Japanese
+    for language, text in (("en", "badges do not qualify"), ("ja", "対象となるバッジをお持ちではありません")):
+        refused = member.client.post(f"/perks/{perk['id']}/passes",
+                                     headers={**member.headers, "Accept-Language": language})
+        assert refused.status_code == 403 and refused.json()["error"] == "not_eligible"
+        assert text in refused.json()["message"], (language, refused.json())
 
     second = claim(workshop_org, member, workshop)
     seen = []  # (claim status, perk eligible) until the perk opens: never open before the badge is confirmed

@@ -16,7 +16,7 @@ from web3.exceptions import ContractLogicError
 from backend.platform.chain import read_batch, reads
 from backend.platform.chain.contracts import abi
 from backend.platform.chain.node import make_web3
-from tests.helpers.processes import free_port
+from tools.devstack.processes import free_port
 
 KEY_NONCE = "nonces(address,uint192)"  # a keyed nonce reads key << 64 | sequence: a value of the request's own
 

@@ -16,7 +16,7 @@ from backend.claims.models import Claim
 from backend.platform.models import OutboundTx
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered
-from tests.helpers.processes import Backend, free_port, signup
+from tools.devstack.processes import Backend, free_port, signup
 
 # `make bench-faults` runs the longer variant (more claims, more kills, another seed).
 ATTENDEES = int(os.environ.get("KYOSO_FAULT_CLAIMS", "60"))

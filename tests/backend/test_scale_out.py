@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, func, select
 from backend.claims.models import Claim
 from backend.platform.models import OutboundTx, ServiceLease
 from backend.platform.lease import LEASE_TTL_S
+from scripts.suite import deploy_registry
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered, event_on_chain
-from tests.helpers.postgres import PostgresServer
-from tests.helpers.processes import Anvil, Backend, free_port, signup
-from tests.helpers.web3_deploy import deploy_suite_web3
+from tools.devstack.postgres import PostgresServer
+from tools.devstack.processes import Anvil, Backend, free_port, signup
 
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ATTENDEES = int(os.environ.get("KYOSO_FAULT_CLAIMS", "60"))  # more in `make bench-faults`
@@ -46,7 +46,7 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
     engine = create_engine(postgres.url)
     try:
         (tmp_path / "deployments").mkdir()
-        (tmp_path / "deployments" / "31337.json").write_text(json.dumps(deploy_suite_web3(chain.w3, RELAYER)))
+        (tmp_path / "deployments" / "31337.json").write_text(json.dumps(deploy_registry(chain.w3, RELAYER)))
         env = {"KYOSO_ENVIRONMENT": "test", "DATABASE_URL": postgres.url, "RPC_URL": chain.url,
                "KYOSO_CHAIN_ID": "31337", "KYOSO_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
                "KYOSO_PUBLIC_BASE_URL": "http://testserver"}

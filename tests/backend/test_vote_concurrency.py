@@ -151,7 +151,7 @@ def test_relayer_confirms_a_ballot_front_run_after_it_was_accepted(settings, sui
 
 
 def test_wallet_signature_with_v_0_or_1_counts_and_a_malleable_one_is_refused(client, suite):
-    from tests.helpers.eip712 import malleable
+    from tools.devstack.eip712 import malleable
 
     proposer, member, proposal, path = wallet_member_and_active_proposal(client)
     signature = bytes.fromhex(member.sign(member.get(f"{path}/ballot", params={"support": FOR}).json())[2:])

@@ -16,10 +16,10 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from backend.platform.models import ServiceLease
+from scripts.suite import deploy_registry
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered, event_on_chain
-from tests.helpers.processes import Anvil, Backend, free_port, signup
-from tests.helpers.web3_deploy import deploy_suite_web3
+from tools.devstack.processes import Anvil, Backend, free_port, signup
 
 RELAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ATTENDEES = 12
@@ -46,7 +46,7 @@ def test_a_worker_process_confirms_what_api_processes_without_services_accept(pr
     api = worker = None
     try:
         (tmp_path / "deployments").mkdir()
-        (tmp_path / "deployments" / "31337.json").write_text(json.dumps(deploy_suite_web3(chain.w3, RELAYER)))
+        (tmp_path / "deployments" / "31337.json").write_text(json.dumps(deploy_registry(chain.w3, RELAYER)))
         env = {**os.environ, "KYOSO_ENVIRONMENT": "test", "DATABASE_URL": f"sqlite:///{database}",
                "RPC_URL": chain.url, "KYOSO_CHAIN_ID": "31337",
                "KYOSO_DEPLOYMENTS_DIR": str(tmp_path / "deployments"), "KYOSO_PUBLIC_BASE_URL": "http://testserver"}

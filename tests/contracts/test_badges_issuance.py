@@ -7,7 +7,7 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from tests.contracts.conftest import DAY, POINTS_PER_BADGE, now
-from tests.helpers.eip712 import domain_of, malleable, sign_typed
+from tools.devstack.eip712 import domain_of, malleable, sign_typed
 from tests.helpers.reverts import custom_error
 
 CLAIM_TYPES = [("recipient", "address"), ("eventId", "uint256"), ("deadline", "uint256")]

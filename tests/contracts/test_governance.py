@@ -10,7 +10,7 @@ from brownie import CommunityTestToken, Wei, accounts, chain, web3
 
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
 from tests.contracts.conftest import DAY, now
-from tests.helpers.eip712 import domain_of, sign_typed
+from tools.devstack.eip712 import domain_of, sign_typed
 from tests.helpers.reverts import custom_error
 
 BALLOT_TYPES = [("proposalId", "uint256"), ("support", "uint8"), ("voter", "address"), ("nonce", "uint256")]

@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
 from tests.contracts.conftest import DAY, now
-from tests.helpers.eip712 import domain_of, sign_typed
+from tools.devstack.eip712 import domain_of, sign_typed
 
 EVENT_POINTS = [5, 7, 11]
 CLAIM_TYPES = [("recipient", "address"), ("eventId", "uint256"), ("deadline", "uint256")]

@@ -7,7 +7,7 @@ import pytest
 from brownie import ParticipationPoints, accounts, chain
 
 from tests.contracts.conftest import POINTS_PER_BADGE, now
-from tests.helpers.eip712 import domain_of, malleable, sign_typed
+from tools.devstack.eip712 import domain_of, malleable, sign_typed
 from tests.helpers.reverts import custom_error
 
 DELEGATION_TYPES = [("delegatee", "address"), ("nonce", "uint256"), ("expiry", "uint256")]

@@ -21,7 +21,7 @@ from backend.platform.chain.contracts import abi
 from backend.platform.config import Settings
 from backend.app import create_app
 from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
-from tests.helpers.processes import Anvil, free_port
+from tools.devstack.processes import Anvil, free_port
 
 SEPOLIA = 11155111
 KEY_ENCRYPTION_KEY = base64.b64encode(os.urandom(32)).decode()  # a real one: dev keys are refused off chain 31337

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers.processes import Captured, free_port, is_listening
+from tools.devstack.processes import Captured, free_port, is_listening
 
 pytestmark = pytest.mark.stack
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import solcx
 
-from tests.helpers.processes import strip_ansi
+from tools.devstack.processes import strip_ansi
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "solidity"
 

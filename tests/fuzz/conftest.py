@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.processes import running_stack
+from tools.devstack.processes import running_stack
 
 
 @pytest.fixture(scope="package")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from backend.web.i18n import TEXTS
-from tests.helpers.processes import running_stack
+from tools.devstack.processes import running_stack
 
 pytestmark = pytest.mark.stack
 

@@ -1,18 +1,17 @@
 // Kyoso web app: a little script on server-rendered pages. Every call goes to the JSON API with the session cookie
-// and the X-Kyoso-Request header (the API's CSRF rule for cookie sessions). Messages from the API come as
-// "English / 日本語"; the page shows the half in its own language.
+// and the X-Kyoso-Request header (the API's CSRF rule for cookie sessions), and asks for the page's language, so that
+// the API's error messages come in it and are shown as they are.
 "use strict";
 
 const LANG = document.documentElement.lang === "en" ? "en" : "ja";
 
-function localize(message) {
-  if (typeof message !== "string") return "";
-  const parts = message.split(" / ");
-  return parts.length === 2 ? parts[LANG === "ja" ? 1 : 0] : message;
+function messageOf(data) {
+  return data && typeof data.message === "string" ? data.message : "";
 }
 
 async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { "X-Kyoso-Request": "1", "Accept": "application/json" } };
+  const init = { method, credentials: "same-origin",
+                 headers: { "X-Kyoso-Request": "1", "Accept": "application/json", "Accept-Language": LANG } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -28,8 +27,8 @@ async function api(method, path, body) {
 function showError(form, result, fallback) {
   const box = form.querySelector(".form-error");
   if (!box) return;
-  const detail = result && result.data && (result.data.message || (result.data.detail && result.data.detail.message));
-  box.textContent = localize(detail) || fallback || "Error";
+  const data = result && result.data;
+  box.textContent = messageOf(data) || messageOf(data && data.detail) || fallback || "Error";
   box.hidden = false;
   box.focus?.();
 }
@@ -45,7 +44,7 @@ document.querySelectorAll("form[data-session-form]").forEach((form) => {
     try {
       const response = await fetch(form.action, {
         method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
-        headers: { "X-Kyoso-Request": "1", "Accept": "application/json" },
+        headers: { "X-Kyoso-Request": "1", "Accept": "application/json", "Accept-Language": LANG },
       });
       if (response.ok) {
         if (document.getElementById("claim")) {
@@ -174,7 +173,7 @@ if (claimBox) {
     }
     if (result.status === 409 && result.data && result.data.claim_id) return follow(result.data.claim_id);
     if (button) button.disabled = false;
-    status.textContent = localize(result.data && result.data.message) || claimBox.dataset.textError;
+    status.textContent = messageOf(result.data) || claimBox.dataset.textError;
   };
   if (!secret) {
     status.textContent = claimBox.dataset.textNoCode;
@@ -264,7 +263,8 @@ if (live) {
 const kiosk = document.getElementById("kiosk");
 if (kiosk) {
   const show = async () => {
-    const response = await fetch(`/console/events/${kiosk.dataset.eventId}/kiosk.svg`, { credentials: "same-origin" });
+    const response = await fetch(`/console/events/${kiosk.dataset.eventId}/kiosk.svg`,
+                                  { credentials: "same-origin", headers: { "Accept-Language": LANG } });
     if (!response.ok) return setTimeout(show, 5000);
     document.getElementById("kiosk-qr").innerHTML = await response.text();
     document.getElementById("kiosk-code").textContent = response.headers.get("X-Kiosk-Code");
@@ -280,14 +280,14 @@ const passBox = document.getElementById("perk-pass");
 if (passBox) {
   const renew = async () => {
     const response = await fetch(`/perks/${passBox.dataset.perkId}/pass.svg`, {
-      method: "POST", credentials: "same-origin", headers: { "X-Kyoso-Request": "1" },
+      method: "POST", credentials: "same-origin", headers: { "X-Kyoso-Request": "1", "Accept-Language": LANG },
     });
     if (!response.ok) {
       let data = null;
       try { data = await response.json(); } catch (_) { /* not JSON */ }
       document.getElementById("pass-qr").hidden = true;
       document.getElementById("pass-code").textContent = "—";
-      document.getElementById("pass-status").textContent = localize(data && data.message);
+      document.getElementById("pass-status").textContent = messageOf(data);
       return;
     }
     document.getElementById("pass-qr").innerHTML = await response.text();
@@ -315,7 +315,7 @@ if (redeemBox) {
     result.querySelector(".verdict").textContent = answer.ok ? redeemBox.dataset.textYes : redeemBox.dataset.textNo;
     result.querySelector(".detail").textContent = answer.ok
       ? (LANG === "ja" ? answer.data.title_ja : answer.data.title_en)
-      : localize(answer.data && answer.data.message);
+      : messageOf(answer.data);
     input.value = "";
     result.scrollIntoView({ block: "nearest" });
   };
@@ -398,7 +398,7 @@ if (walletBox) {
     const signature = await window.ethereum.request({ method: "personal_sign", params: [prepared.data.message, address] });
     const result = await api("POST", "/api/me/wallet/export",
       { password: form.querySelector("[name=password]").value, message: prepared.data.message, signature });
-    status.textContent = result.ok ? result.data.status : localize(result.data && result.data.message);
+    status.textContent = result.ok ? result.data.status : messageOf(result.data);
     while (result.ok) {
       await sleep(2000);
       const state = await api("GET", "/api/me/wallet/export");

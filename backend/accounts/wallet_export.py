@@ -1,0 +1,66 @@
+"""Moving to one's own wallet: everything (badges, points, voting power) goes to an address the member proves with
+Sign-In with Ethereum, through the contracts' migration; afterwards the backend holds no key for them."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import ExportStatus, User, WalletExport, WalletKind
+from backend.accounts.siwe import verify_siwe
+from backend.claims.models import Claim, ClaimStatus
+from backend.platform.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
+from backend.platform.errors import Conflict, Invalid, NotFound, Unauthorized
+from backend.platform.keys import KeyVault, SealedKey
+from backend.platform.security import verify_password
+
+EXPORT_DEADLINE_S = 3600  # the signed consent is valid for an hour; the relayer sends it within seconds
+BUSY_RETRY_AFTER_S = 30  # a badge on its way is confirmed within seconds; a move, within a minute
+
+
+def export_public(export: WalletExport) -> dict:
+    return {"id": export.id, "status": export.status.value, "from_address": export.from_address,
+            "to_address": export.to_address, "failure": export.failure}
+
+
+def export_wallet(*, session: Session, vault: KeyVault, badges, user: User, password: str, message: str,
+                  signature: str, base_url: str, chain_id: int) -> dict:
+    """Moves everything from the custodial wallet to the member's own address (proven by a SIWE message signed
+    there), after the password is confirmed again: the member's migration consent is signed with the custodial key
+    here, and the relayer sends it (`badges` is the badge contract, whose EIP-712 domain and nonces it needs)."""
+    if user.wallet_kind != WalletKind.custodial or user.custodial_key is None:
+        raise Conflict("not_custodial")
+    if user.password_hash is None or not verify_password(user.password_hash, password):
+        raise Unauthorized("invalid_credentials")
+    to = verify_siwe(session=session, base_url=base_url, chain_id=chain_id, message=message, signature=signature)
+    if to == user.wallet_address:
+        raise Invalid("same_address")
+    if session.scalar(select(User).where(User.wallet_address == to, User.id != user.id)) is not None:
+        raise Conflict("address_has_account")
+    busy = session.scalar(select(func.count()).select_from(Claim).where(
+        Claim.user_id == user.id, Claim.status.in_((ClaimStatus.accepted, ClaimStatus.submitted))))
+    open_export = session.scalar(select(WalletExport).where(
+        WalletExport.user_id == user.id, WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))))
+    if busy or open_export is not None:
+        raise Conflict("busy", retry_after=BUSY_RETRY_AFTER_S)
+    account = vault.open(SealedKey(user.custodial_key.address, user.custodial_key.sealed))
+    deadline = int(time.time()) + EXPORT_DEADLINE_S
+    consent = {"from": user.wallet_address, "to": to, "nonce": badges.functions.nonces(user.wallet_address).call(),
+               "deadline": deadline}
+    domain = domain_from_erc5267(badges.functions.eip712Domain().call())
+    export = WalletExport(user_id=user.id, from_address=user.wallet_address, to_address=to, deadline=deadline,
+                          signature=sign_typed(account.key, domain, "Migration", MIGRATION_TYPES, consent))
+    session.add(export)
+    session.commit()
+    return export_public(export)
+
+
+def export_status(*, session: Session, user: User) -> dict:
+    """The member's latest move to an own wallet."""
+    export = session.scalar(select(WalletExport).where(WalletExport.user_id == user.id)
+                            .order_by(WalletExport.id.desc()))
+    if export is None:
+        raise NotFound("no_export")
+    return export_public(export)

@@ -1,0 +1,33 @@
+"""Claiming a badge, and the member's claims."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from backend.accounts.deps import CurrentUser, LoopUser
+from backend.claims import service
+from backend.claims.schemas import ClaimCreate, ClaimPublic
+from backend.platform.http import DbId, LoopSessionDep, SessionDep, SettingsDep, WritesDep, client_ip, errors
+
+router = APIRouter(tags=["claims"])
+
+
+@router.post("/events/{event_id}/claims", response_model=ClaimPublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(400, 402, 403, 409, 410, 429))
+async def claim(event_id: DbId, body: ClaimCreate, request: Request, session: LoopSessionDep, settings: SettingsDep,
+                user: LoopUser, writes: WritesDep):
+    """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
+    GET /claims/{id}."""
+    return await service.accept_claim(session=session, writes=writes, user=user, event_id=event_id,
+                                      method=body.method, secret=body.secret, client_ip=client_ip(request),
+                                      explorer_tx_url=settings.explorer_tx_url)
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimPublic)
+def read_claim(claim_id: DbId, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    return service.read_claim(session=session, user=user, claim_id=claim_id, explorer_tx_url=settings.explorer_tx_url)
+
+
+@router.get("/me/claims", response_model=list[ClaimPublic])
+def my_claims(session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    return service.claims_of(session=session, user=user, explorer_tx_url=settings.explorer_tx_url)

@@ -1,0 +1,147 @@
+"""Claiming a badge: a code from a printed sheet, the kiosk's rotating code, or the event's secret word.
+
+A claim is answered at once with `accepted` (stored; nothing is lost from here on) and the relayer takes it on to
+`submitted` and `confirmed`. Guessing is throttled per account and per IP address.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import anyio.to_thread
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import ExportStatus, User, WalletExport
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus
+from backend.claims.schemas import ClaimPublic
+from backend.events.models import ClaimCode, Event
+from backend.events.service import kiosk_code_matches
+from backend.organizations import gas_budget
+from backend.platform import throttle
+from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
+from backend.platform.group_commit import GroupCommitter
+from backend.platform.orm import utcnow
+from backend.platform.security import secret_hash
+
+WALLET_MOVING_RETRY_AFTER_S = 30  # a wallet export is one transaction, confirmed within a few blocks
+
+# The claim's statements, built once: at a festival it is the hot path, and building a statement (and its cache key)
+# on every request cost more Python than SQLite spends running it (py-spy, docs/benchmarks.md).
+# Everything the answer depends on, in one query before anything is written.
+_FOUND = (select(Event, throttle.locked_until(),
+                 exists().where(WalletExport.user_id == bindparam("user_id"),
+                                WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
+                 Claim.id, Claim.status)
+          .outerjoin(Claim, and_(Claim.event_id == Event.id, Claim.user_id == bindparam("user_id")))
+          .where(Event.id == bindparam("event_id")))
+_DELETE_FAILED = delete(Claim).where(Claim.id == bindparam("claim_id"), Claim.status == ClaimStatus.failed)
+_HOLDERS = select(func.count()).select_from(Claim).where(Claim.event_id == bindparam("event_id"),
+                                                         Claim.status != ClaimStatus.failed)
+_SPEND_CODE = (update(ClaimCode).where(ClaimCode.code_hash == bindparam("spent_code"), ClaimCode.used_at.is_(None))
+               .values(used_at=bindparam("now")))
+_STORE = insert(Claim).returning(Claim.id)
+
+
+def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
+    sent = claim.tx is not None and claim.status in (ClaimStatus.submitted, ClaimStatus.confirmed)
+    tx_hash = claim.tx.tx_hash if sent else None
+    return ClaimPublic(
+        id=claim.id, event_id=claim.event_id, status=claim.status, recipient=claim.recipient, method=claim.method,
+        tx_hash=tx_hash, block_number=claim.tx.block_number if claim.tx is not None else None,
+        explorer_url=explorer_tx_url.format(hash=tx_hash) if tx_hash and explorer_tx_url else None,
+        failure=claim.failure, created_at=claim.created_at, confirmed_at=claim.confirmed_at,
+    )
+
+
+WRONG = object()  # _check_secret's answer to a wrong secret
+
+
+def _count_failure(session: Session, limits: dict[str, throttle.Limit]) -> None:
+    try:
+        throttle.count_failure(session, limits, Invalid("invalid_code"))
+    finally:
+        session.close()
+
+
+def _check_secret(session: Session, event: Event, method: ClaimMethod, secret: str):
+    """The code row to consume (printed codes), None (the kiosk's code or the word is right), or WRONG; raises
+    Gone for a spent code or an expired kiosk code."""
+    if method == ClaimMethod.code:
+        code = session.get(ClaimCode, secret_hash(secret))
+        if code is None or code.event_id != event.id:
+            return WRONG
+        if code.used_at is not None:
+            raise Gone("code_already_used")
+        return code
+    if method == ClaimMethod.kiosk:
+        return None if kiosk_code_matches(seed=event.kiosk_seed, typed=secret) else WRONG
+    if event.word_hash is None or not hmac.compare_digest(secret_hash(secret.casefold()), event.word_hash):
+        return WRONG
+    return None
+
+
+async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, event_id: int, method: ClaimMethod,
+                       secret: str, client_ip: str, explorer_tx_url: str) -> ClaimPublic:
+    """Claims the event's badge for the user's wallet: stored as `accepted`, with the code spent and the gas
+    reserved, or refused. Runs on the event loop: `session` serves the reads and is closed before any await (no
+    connection is held while the write waits for its group); the write goes through the group committer."""
+    limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip}": throttle.ADDRESS}
+    found = session.execute(_FOUND, {"event_id": event_id, "user_id": user.id,
+                                     "throttle_keys": list(limits)}).one_or_none()
+    if found is None:
+        raise NotFound("event_not_found")
+    event, locked_until, exporting, existing_id, existing_status = found
+    throttle.refuse_if_locked_until(locked_until)
+    if exporting:
+        raise Conflict("wallet_moving", retry_after=WALLET_MOVING_RETRY_AFTER_S)
+    if existing_id is not None and existing_status != ClaimStatus.failed:
+        raise Conflict("already_claimed", claim_id=existing_id)
+    code = _check_secret(session, event, method, secret)
+    if code is WRONG:  # counted in a thread: a write, which may wait for the writer lock, never on the loop
+        session.close()  # no connection held across an await (see the vote route)
+        await anyio.to_thread.run_sync(_count_failure, session, limits)
+    now = utcnow()
+    if not event.claim_start <= now <= event.claim_end:
+        raise Forbidden("claim_window_closed", claim_start=event.claim_start.isoformat(),
+                        claim_end=event.claim_end.isoformat())
+
+    def store(tx: Connection) -> int:
+        # Run by the group committer (backend/platform/group_commit.py): the code is spent, the gas reserved and the
+        # claim stored together, or none of them; the capacity is counted here, where no other claim's write runs
+        # beside it.
+        if existing_id is not None:  # a claim that failed for good may be made again
+            tx.execute(_DELETE_FAILED, {"claim_id": existing_id})
+        if event.capacity and tx.scalar(_HOLDERS, {"event_id": event_id}) >= event.capacity:
+            raise Conflict("event_full")
+        if not gas_budget.reserve(tx, event.organization_id):
+            raise PaymentRequired("gas_budget_exhausted")
+        if code is not None and tx.execute(_SPEND_CODE, {"spent_code": code.code_hash, "now": now}).rowcount != 1:
+            raise Gone("code_already_used")
+        return tx.execute(_STORE, {"user_id": user.id, "event_id": event_id, "recipient": user.wallet_address,
+                                   "method": method, "status": ClaimStatus.accepted, "attempts": 0,
+                                   "created_at": now}).scalar_one()
+
+    session.close()  # the reads are done: the request holds no connection while its write waits for its group
+    try:
+        stored = await writes.run_async(store)
+    except IntegrityError:  # the same member's claim in parallel won
+        raise Conflict("already_claimed") from None
+    return claim_public(Claim(id=stored, user_id=user.id, event_id=event_id, recipient=user.wallet_address,
+                              method=method, status=ClaimStatus.accepted, attempts=0, created_at=now),
+                        explorer_tx_url)
+
+
+def read_claim(*, session: Session, user: User, claim_id: int, explorer_tx_url: str) -> ClaimPublic:
+    """One of the user's own claims (another member's is as unknown as a claim that does not exist)."""
+    claim = session.get(Claim, claim_id)
+    if claim is None or claim.user_id != user.id:
+        raise NotFound("claim_not_found")
+    return claim_public(claim, explorer_tx_url)
+
+
+def claims_of(*, session: Session, user: User, explorer_tx_url: str) -> list[ClaimPublic]:
+    """The user's claims, newest first."""
+    rows = session.scalars(select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc())).all()
+    return [claim_public(c, explorer_tx_url) for c in rows]

@@ -1,0 +1,45 @@
+"""Missions: goals across organizations whose badge the backend gives by itself; a member's progress, and the
+organization's CSV of completions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from fastapi.responses import Response
+
+from backend.accounts.deps import CurrentUser
+from backend.missions import service
+from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
+from backend.platform.http import DbId, SessionDep, errors
+from backend.reports.csv import CSV_MEDIA_TYPE, attachment_headers, csv_text
+
+router = APIRouter(tags=["missions"])
+
+
+@router.post("/organizations/{organization_id}/missions", response_model=MissionPublic,
+             status_code=status.HTTP_201_CREATED, responses=errors(403))
+def create_mission(organization_id: DbId, body: MissionCreate, session: SessionDep, user: CurrentUser):
+    """A mission of the organization (its owners and organizers): members whose badges satisfy `rule` during the
+    period receive its badge automatically."""
+    mission = service.create_mission(session=session, user=user, organization_id=organization_id, body=body)
+    return service.mission_public(mission)
+
+
+@router.get("/missions", response_model=list[MissionPublic])
+def list_missions(session: SessionDep):
+    """Missions open now."""
+    return [service.mission_public(m) for m in service.list_missions(session=session)]
+
+
+@router.get("/me/missions", response_model=list[MissionStatusPublic])
+def my_missions(session: SessionDep, user: CurrentUser):
+    """Open missions with the caller's progress (badges on chain) and whether the mission badge was given."""
+    return service.mission_statuses(session=session, user=user)
+
+
+@router.get("/organizations/{organization_id}/reports/missions.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **errors(403)})
+def missions_csv(organization_id: DbId, session: SessionDep, user: CurrentUser):
+    """Completions of the organization's missions (a pseudonymous member number, the badge's transaction)."""
+    rows = service.completion_rows(session=session, user=user, organization_id=organization_id)
+    return Response(csv_text(service.COMPLETIONS_HEADER, rows), media_type=CSV_MEDIA_TYPE,
+                    headers=attachment_headers(f"organization-{organization_id}-missions"))

@@ -1,0 +1,101 @@
+"""The rules of organizations: who belongs to which, with which role; co-organizers join by invitation; the sponsor
+(the city, which pays the gas) sets each one's gas budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import User
+from backend.organizations.models import Invitation, Membership, Organization, Role
+from backend.organizations.schemas import InvitationPublic
+from backend.platform.errors import Forbidden, Gone, NotFound
+from backend.platform.keys import KeyVault
+from backend.platform.orm import utcnow
+from backend.platform.security import TOKEN_BYTES, new_secret, secret_hash
+
+ORGANIZERS = (Role.owner, Role.organizer)
+INVITATION_TTL = timedelta(days=7)
+
+
+def membership_of(*, session: Session, user: User, organization_id: int, roles: tuple[Role, ...] = ()) -> Membership:
+    """The user's membership of the organization (with one of `roles`, if given); never reveals whether another
+    organization has data: 404 only for an organization that does not exist, 403 otherwise."""
+    if session.get(Organization, organization_id) is None:
+        raise NotFound("organization_not_found")
+    membership = session.scalar(
+        select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user.id)
+    )
+    if membership is None or (roles and membership.role not in roles):
+        raise Forbidden("not_an_organizer")
+    return membership
+
+
+def create_organization(*, session: Session, vault: KeyVault, user: User, name_ja: str, name_en: str) -> Organization:
+    """An organization owned by `user`, with a new issuer key (sealed); the relayer registers it on chain."""
+    sealed = vault.create()
+    org = Organization(name_ja=name_ja, name_en=name_en, issuer_address=sealed.address, issuer_key=sealed.ciphertext)
+    org.memberships.append(Membership(user_id=user.id, role=Role.owner))
+    session.add(org)
+    session.commit()
+    return org
+
+
+def get_organization(*, session: Session, user: User, organization_id: int) -> Organization:
+    """The organization, for its members only."""
+    membership_of(session=session, user=user, organization_id=organization_id)
+    return session.get(Organization, organization_id)
+
+
+def organizations_of(*, session: Session, user: User) -> Sequence[Organization]:
+    return session.scalars(
+        select(Organization).join(Membership).where(Membership.user_id == user.id).order_by(Organization.id)
+    ).all()
+
+
+def is_sponsor(user: User, sponsor_emails: str) -> bool:
+    """Whether the user is one of the sponsor's accounts (`sponsor_emails`: the setting, comma-separated)."""
+    sponsors = {e.strip().lower() for e in sponsor_emails.split(",") if e.strip()}
+    return user.email is not None and user.email in sponsors
+
+
+def set_gas_budget(*, session: Session, user: User, organization_id: int, gas_budget: int,
+                   sponsor_emails: str) -> Organization:
+    """The sponsor sets how much gas an organization's badges may use; nobody else may (not even its owners)."""
+    if not is_sponsor(user, sponsor_emails):
+        raise Forbidden("not_sponsor")
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("organization_not_found")
+    org.gas_budget = gas_budget
+    session.commit()
+    return org
+
+
+def invite(*, session: Session, user: User, organization_id: int, role: Role, base_url: str) -> InvitationPublic:
+    """An invitation link for a co-organizer (owners only), valid for INVITATION_TTL; the token is shown once and
+    only its hash is stored."""
+    membership_of(session=session, user=user, organization_id=organization_id, roles=(Role.owner,))
+    token = new_secret(TOKEN_BYTES)
+    expires_at = utcnow() + INVITATION_TTL
+    session.add(Invitation(token_hash=secret_hash(token), organization_id=organization_id, role=role,
+                           expires_at=expires_at))
+    session.commit()
+    return InvitationPublic(token=token, url=f"{base_url}/invitations/{token}", role=role, expires_at=expires_at)
+
+
+def accept_invitation(*, session: Session, user: User, token: str) -> Organization:
+    """Joins the organization with the invitation's role (once; a member keeps the role they already have)."""
+    invitation = session.get(Invitation, secret_hash(token))
+    if invitation is None or invitation.accepted_by is not None or invitation.expires_at < utcnow():
+        raise Gone("invitation_invalid")
+    existing = session.scalar(select(Membership).where(
+        Membership.organization_id == invitation.organization_id, Membership.user_id == user.id))
+    if existing is None:
+        session.add(Membership(organization_id=invitation.organization_id, user_id=user.id, role=invitation.role))
+    invitation.accepted_by = user.id
+    session.commit()
+    return session.get(Organization, invitation.organization_id)

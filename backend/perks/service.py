@@ -1,0 +1,213 @@
+"""The rules of perks: what an organization offers holders of certain badges, shown at its counter and redeemed once
+per pass.
+
+A member who qualifies (badges on chain, from badge_holdings) asks for a pass: a signed token for the QR code and a
+short code to type, valid 60 s. Staff of the offering organization redeem it; the pass is spent and the redemption
+stored in one database transaction, and the limits are held by unique sequence numbers (models.PerkRedemption).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import User
+from backend.organizations.service import ORGANIZERS, membership_of
+from backend.perks import passes, rules
+from backend.perks.models import Perk, PerkPass, PerkRedemption
+from backend.perks.schemas import (
+    PerkCreate,
+    PerkPassPublic,
+    PerkPublic,
+    PerkStatusPublic,
+    ProgressPublic,
+    RedemptionPublic,
+    RuleSpec,
+)
+from backend.platform import throttle
+from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unavailable, Unprocessable
+from backend.platform.orm import utcnow
+
+LIMIT_RETRIES = 3  # a lost race for a sequence number is counted again, then refused if the limit is reached
+SHORT_CODE_DRAWS = 3  # a short code that collides with a stored one is drawn again
+
+REDEMPTIONS_HEADER = ["redemption", "perk", "title_ja", "title_en", "member", "redeemed_at"]
+
+
+def rule_progress(*, session: Session, address: str, rule: dict | RuleSpec) -> ProgressPublic:
+    """How far the badges on chain at `address` are from satisfying `rule` (the rule of a perk or a mission)."""
+    return rules.progress(session, address, rule)
+
+
+def check_rule(*, session: Session, rule: RuleSpec) -> None:
+    """Refuses a rule naming events that do not exist (a typo would make a perk nobody can ever use)."""
+    missing = rules.unknown_events(session, rule)
+    if missing:
+        raise Unprocessable("unknown_events", event_ids=missing)
+
+
+def get_perk(*, session: Session, perk_id: int) -> Perk:
+    perk = session.get(Perk, perk_id)
+    if perk is None:
+        raise NotFound("perk_not_found")
+    return perk
+
+
+def is_active(*, perk: Perk, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return perk.valid_from <= now <= perk.valid_until
+
+
+def times_used(*, session: Session, perk_id: int, user_id: int | None = None) -> int:
+    """Redemptions of the perk (by the member `user_id`, if given)."""
+    query = select(func.count()).select_from(PerkRedemption).where(PerkRedemption.perk_id == perk_id)
+    if user_id is not None:
+        query = query.where(PerkRedemption.user_id == user_id)
+    return session.scalar(query)
+
+
+def create_perk(*, session: Session, user: User, organization_id: int, body: PerkCreate) -> Perk:
+    """A perk of the organization (its owners and organizers) for members whose badges satisfy `body.rule`."""
+    membership_of(session=session, user=user, organization_id=organization_id, roles=ORGANIZERS)
+    check_rule(session=session, rule=body.rule)
+    perk = Perk(organization_id=organization_id, **body.model_dump(exclude={"rule"}), rule=body.rule.model_dump())
+    session.add(perk)
+    session.commit()
+    return perk
+
+
+def list_perks(*, session: Session) -> list[Perk]:
+    """Perks that can be used now."""
+    now = utcnow()
+    return list(session.scalars(select(Perk).where(Perk.valid_from <= now, Perk.valid_until >= now)
+                                .order_by(Perk.id)).all())
+
+
+def perk_status(*, session: Session, perk: Perk, user: User) -> PerkStatusPublic:
+    """Whether the member's badges qualify for the perk, how close they are, and how often they used it."""
+    used = times_used(session=session, perk_id=perk.id, user_id=user.id)
+    remaining = None if perk.limit_per_member is None else max(0, perk.limit_per_member - used)
+    return PerkStatusPublic(perk=PerkPublic.model_validate(perk),
+                            progress=rules.progress(session, user.wallet_address, perk.rule),
+                            redeemed=used, remaining=remaining)
+
+
+def perk_statuses(*, session: Session, user: User) -> list[PerkStatusPublic]:
+    """Every perk that can be used now, with the member's status."""
+    return [perk_status(session=session, perk=perk, user=user) for perk in list_perks(session=session)]
+
+
+def _usable(session: Session, perk: Perk, user: User) -> tuple[int, int]:
+    """Raises the reason the member cannot use the perk now: outside its period, not eligible, or limit reached.
+    Returns the member's and everyone's uses so far, the very counts the limits were checked against: the next
+    redemption's sequence numbers must come from them, or a use committed in between would slip past the limit."""
+    if not is_active(perk=perk):
+        raise Gone("perk_not_active")
+    if not rules.progress(session, user.wallet_address, perk.rule).eligible:
+        raise Forbidden("not_eligible")
+    used = times_used(session=session, perk_id=perk.id, user_id=user.id)
+    total = times_used(session=session, perk_id=perk.id)
+    if perk.limit_per_member is not None and used >= perk.limit_per_member:
+        raise Conflict("perk_limit_reached")
+    if perk.limit_total is not None and total >= perk.limit_total:
+        raise Conflict("perk_sold_out")
+    return used, total
+
+
+def create_pass(*, session: Session, user: User, perk_id: int, secret_key: str, base_url: str) -> PerkPassPublic:
+    """A 60-second pass to show at the counter (QR code and short code), for a member who qualifies now."""
+    perk = get_perk(session=session, perk_id=perk_id)
+    _usable(session, perk, user)
+    expires = int(utcnow().timestamp()) + passes.PASS_TTL_S
+    for _ in range(SHORT_CODE_DRAWS):
+        short_code = passes.new_short_code()
+        row = PerkPass(id=passes.new_pass_id(), perk_id=perk.id, user_id=user.id,
+                       code_hash=passes.short_code_hash(short_code),
+                       expires_at=datetime.fromtimestamp(expires, timezone.utc))
+        session.add(row)
+        try:
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+    else:
+        raise Unavailable("try_again")
+    token = passes.sign(passes.pass_key(secret_key), passes.PassClaims(row.id, perk.id, user.id, expires))
+    return PerkPassPublic(perk_id=perk.id, token=token, redeem_url=f"{base_url}/console/redeem#p={token}",
+                          short_code=short_code, expires_at=row.expires_at,
+                          valid_for_s=max(0, expires - int(utcnow().timestamp())))
+
+
+def _find_pass(session: Session, secret_key: str, staff: User, token: str | None, short_code: str | None) -> PerkPass:
+    wrong = Invalid("invalid_code")
+    if token is not None:
+        claims = passes.verify(passes.pass_key(secret_key), token)
+        row = session.get(PerkPass, claims.pass_id) if claims else None
+        if row is None or row.perk_id != claims.perk_id or row.user_id != claims.user_id:
+            raise wrong
+        return row
+    # a short code is 40 bits: guesses are throttled per staff account, like claim codes
+    limits = {f"redeem:{staff.id}": throttle.ACCOUNT}
+    throttle.refuse_if_locked(session, limits)
+    code = passes.normalize_short_code(short_code or "")
+    row = session.scalar(select(PerkPass).where(PerkPass.code_hash == passes.short_code_hash(code))) if code else None
+    if row is None:
+        throttle.count_failure(session, limits, wrong)
+    return row
+
+
+def redeem(*, session: Session, staff: User, secret_key: str, token: str | None = None,
+           short_code: str | None = None) -> RedemptionPublic:
+    """Staff of the offering organization redeem a member's pass (the scanned `token` or the typed `short_code`):
+    once; refused for a pass used before, after its 60 s, for other organizations' staff, for a member who does not
+    qualify (any more), and when a limit is reached."""
+    row = _find_pass(session, secret_key, staff, token, short_code)
+    perk = get_perk(session=session, perk_id=row.perk_id)
+    try:
+        membership_of(session=session, user=staff, organization_id=perk.organization_id)
+    except (Forbidden, NotFound):
+        raise Forbidden("not_offering_organization") from None
+    if row.used_at is not None:
+        raise Conflict("already_redeemed")
+    if row.expires_at < utcnow():
+        raise Gone("pass_expired")
+    member = session.get(User, row.user_id)
+    for _ in range(LIMIT_RETRIES):
+        used, total = _usable(session, perk, member)
+        spent = session.execute(update(PerkPass).where(PerkPass.id == row.id, PerkPass.used_at.is_(None))
+                                .values(used_at=utcnow()))
+        if spent.rowcount != 1:
+            session.rollback()
+            raise Conflict("already_redeemed")
+        redemption = PerkRedemption(
+            perk_id=perk.id, user_id=member.id, pass_id=row.id, staff_user_id=staff.id,
+            member_seq=used + 1 if perk.limit_per_member is not None else None,
+            total_seq=total + 1 if perk.limit_total is not None else None)
+        session.add(redemption)
+        try:
+            session.commit()  # the pass is spent and the redemption stored together, or neither
+        except IntegrityError:
+            session.rollback()  # another counter took this sequence number (or this pass) at the same moment
+            session.refresh(row)
+            if row.used_at is not None:
+                raise Conflict("already_redeemed") from None
+            continue
+        used += 1
+        return RedemptionPublic(id=redemption.id, perk_id=perk.id, title_ja=perk.title_ja, title_en=perk.title_en,
+                                redeemed=used,
+                                remaining=None if perk.limit_per_member is None else perk.limit_per_member - used,
+                                created_at=redemption.created_at)
+    raise Conflict("perk_limit_reached")
+
+
+def redemption_rows(*, session: Session, user: User, organization_id: int) -> list[list]:
+    """The organization's redemptions as rows under REDEMPTIONS_HEADER, for its own records (its staff only; no
+    member data beyond a pseudonymous member number)."""
+    membership_of(session=session, user=user, organization_id=organization_id)
+    rows = session.execute(select(PerkRedemption, Perk).join(Perk, Perk.id == PerkRedemption.perk_id)
+                           .where(Perk.organization_id == organization_id).order_by(PerkRedemption.id)).all()
+    return [[r.id, p.id, p.title_ja, p.title_en, "" if r.user_id is None else r.user_id, r.created_at.isoformat()]
+            for r, p in rows]

@@ -1,0 +1,36 @@
+"""CSV files for municipal reporting (proposals, votes, payouts, perk redemptions, mission completions).
+
+UTF-8 with a byte-order mark, so that spreadsheet programs show Japanese text correctly. A router answers with
+`Response(csv_text(header, rows), media_type=CSV_MEDIA_TYPE, headers=attachment_headers(name))`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+# What a spreadsheet would run as a formula when a cell starts with it.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A text cell that a spreadsheet would run as a formula is kept as text: titles and reasons come from members."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+def csv_text(header: list[str], rows: Iterable[list]) -> str:
+    """The whole file: a byte-order mark, the header, then the rows (cells escaped), CRLF line ends."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return "\ufeff" + out.getvalue()
+
+
+def attachment_headers(name: str) -> dict[str, str]:
+    """The download's file name: kyoso-<name>.csv."""
+    return {"Content-Disposition": f'attachment; filename="kyoso-{name}.csv"'}
