@@ -28,7 +28,7 @@ from backend.platform.keys import KeyVault
 from backend.platform.lease import Lease
 from backend.indexer.service import Indexer
 from backend.relayer.service import Relayer
-from backend.web import routes as web
+from backend import web
 
 log = logging.getLogger("kyoso")
 

@@ -18,7 +18,7 @@ from backend.platform.security import secret_hash
 _bearer = HTTPBearer(auto_error=False)
 
 
-# The web app's session: the same access token, in an HttpOnly cookie (backend/web/session.py).
+# The web app's session: the same access token, in an HttpOnly cookie (backend/web/forms.py).
 SESSION_COOKIE = "kyoso_session"
 # A state-changing request authenticated by that cookie must carry this header. Other sites cannot add a custom
 # header to a cross-site request without a CORS preflight, which the API never grants: this (with SameSite=Lax)

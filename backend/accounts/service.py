@@ -32,6 +32,14 @@ def issue_token(*, session: Session, user: User, ttl_s: int) -> TokenPublic:
     return TokenPublic(access_token=token, expires_at=expires_at)
 
 
+def revoke_token(*, session: Session, token: str) -> None:
+    """Log-out: the access token stops working at once (it would otherwise stay valid until it expires)."""
+    row = session.get(AccessToken, secret_hash(token))
+    if row is not None:
+        session.delete(row)
+        session.commit()
+
+
 def signup(*, session: Session, vault: KeyVault, body: SignupCreate, token_ttl_s: int) -> TokenPublic:
     """Creates an account with a custodial wallet (no seed phrase, no gas) and logs it in."""
     email = body.email.lower()

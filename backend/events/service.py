@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
@@ -23,7 +24,8 @@ from backend.platform.security import new_secret, secret_hash
 
 __all__ = [
     "claim_url", "code_sheet", "code_sheet_filename", "create_codes", "create_event", "event_public", "event_stats",
-    "get_event", "kiosk", "kiosk_code_matches", "list_events", "organizer_event", "update_event",
+    "events_by_ids", "events_of_organization", "get_event", "kiosk", "kiosk_code_matches", "list_events",
+    "organizer_event", "update_event",
 ]
 
 
@@ -78,13 +80,26 @@ def update_event(*, session: Session, user: User, event_id: int, body: EventUpda
     return event
 
 
-def list_events(*, session: Session, upcoming: bool = True, limit: int = 50) -> list[Event]:
-    """Events, soonest first; `upcoming`: those that have not ended yet. Missions' badge events are not events to
-    attend: they are listed with the missions."""
-    query = select(Event).where(Event.id.not_in(select(Mission.event_id))).order_by(Event.starts_at).limit(limit)
+def list_events(*, session: Session, upcoming: bool = True, limit: int = 50, newest_first: bool = False) -> list[Event]:
+    """Events, soonest first (`newest_first`: the latest first, `limit` of them); `upcoming`: those that have not
+    ended yet. Missions' badge events are not events to attend: they are listed with the missions."""
+    order = Event.starts_at.desc() if newest_first else Event.starts_at
+    query = select(Event).where(Event.id.not_in(select(Mission.event_id))).order_by(order).limit(limit)
     if upcoming:
         query = query.where(Event.ends_at >= datetime.now(timezone.utc))
     return list(session.scalars(query).all())
+
+
+def events_by_ids(*, session: Session, ids: Iterable[int]) -> dict[int, Event]:
+    """The events of `ids` that exist, by id (a page's titles for claims or rules)."""
+    ids = set(ids)
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))} if ids else {}
+
+
+def events_of_organization(*, session: Session, organization_id: int) -> list[Event]:
+    """All the organization's events, the latest first, missions' badge events included (its organizers' list)."""
+    return list(session.scalars(select(Event).where(Event.organization_id == organization_id)
+                                .order_by(Event.starts_at.desc())).all())
 
 
 def event_stats(*, session: Session, user: User, event_id: int) -> dict:

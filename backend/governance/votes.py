@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import partial
 
 import anyio.to_thread
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.exceptions import ContractLogicError
@@ -54,6 +54,11 @@ def list_votes(*, session: Session, proposal_id: int, limit: int = 500, offset: 
     rows = session.scalars(select(Vote).where(Vote.proposal_id == proposal_id).order_by(Vote.id)
                            .limit(limit).offset(offset)).all()
     return [vote_public(v) for v in rows]
+
+
+def count_votes(*, session: Session, proposal_id: int) -> int:
+    """How many votes the proposal has (for a page that lists them a page at a time)."""
+    return session.scalar(select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id))
 
 
 # ---------------------------------------------------------------------------------------------------- rules

@@ -23,7 +23,7 @@ PROPOSAL_STATES = (
 )
 # t("rule_kind_" ~ kind) in the organizer's perk and mission forms.
 RULE_KINDS = (N_("rule_kind_any_events"), N_("rule_kind_all_events"), N_("rule_kind_category"))
-# t(error) on the log-in form: the web routes name the text.
+# t(error) on the log-in form: the log-in page (backend/web/pages/auth.py) names the text.
 LOGIN_ERRORS = (N_("login_failed"),)
 
 # Codes the API layer answers with but builds at run time: Starlette's own errors mapped to codes, the request limits

@@ -56,6 +56,11 @@ def organizations_of(*, session: Session, user: User) -> Sequence[Organization]:
     ).all()
 
 
+def organizations_by_id(*, session: Session) -> dict[int, Organization]:
+    """Every organization by id: pages name the organization behind each event and perk they list."""
+    return {o.id: o for o in session.scalars(select(Organization)).all()}
+
+
 def is_sponsor(user: User, sponsor_emails: str) -> bool:
     """Whether the user is one of the sponsor's accounts (`sponsor_emails`: the setting, comma-separated)."""
     sponsors = {e.strip().lower() for e in sponsor_emails.split(",") if e.strip()}

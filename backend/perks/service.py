@@ -8,14 +8,21 @@ stored in one database transaction, and the limits are held by unique sequence n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import User
-from backend.organizations.service import ORGANIZERS, membership_of
+from backend.claims.models import Claim
+from backend.events.models import Event
+from backend.events.service import events_by_ids
+from backend.missions.models import Mission
+from backend.organizations.models import Organization
+from backend.organizations.service import ORGANIZERS, get_organization, membership_of
 from backend.perks import passes, rules
 from backend.perks.models import Perk, PerkPass, PerkRedemption
 from backend.perks.schemas import (
@@ -84,6 +91,36 @@ def list_perks(*, session: Session) -> list[Perk]:
     now = utcnow()
     return list(session.scalars(select(Perk).where(Perk.valid_from <= now, Perk.valid_until >= now)
                                 .order_by(Perk.id)).all())
+
+
+def rule_events(*, session: Session, rules: Iterable[dict]) -> dict[int, Event]:
+    """The events that perks' or missions' rules name, by id: their titles make the rules readable."""
+    return events_by_ids(session=session, ids={i for rule in rules for i in rule.get("event_ids", [])})
+
+
+class PerksConsole(NamedTuple):
+    """An organization's perks and missions, the latest first, with how often each was used."""
+
+    organization: Organization
+    perks: list[Perk]
+    missions: list[Mission]
+    redemptions: dict[int, int]  # by perk id; a perk never redeemed is left out
+    completions: dict[int, int]  # by the mission's badge event id; likewise
+
+
+def console_overview(*, session: Session, user: User, organization_id: int) -> PerksConsole:
+    """What the organizer's perks page shows of the organization (its members only). The missions are read here, not
+    in backend/missions/service.py, which imports this module for the rules."""
+    org = get_organization(session=session, user=user, organization_id=organization_id)
+    org_perks = list(session.scalars(select(Perk).where(Perk.organization_id == org.id)
+                                     .order_by(Perk.id.desc())).all())
+    org_missions = list(session.scalars(select(Mission).where(Mission.organization_id == org.id)
+                                        .order_by(Mission.id.desc())).all())
+    used = dict(session.execute(select(PerkRedemption.perk_id, func.count()).group_by(PerkRedemption.perk_id)
+                                .where(PerkRedemption.perk_id.in_([p.id for p in org_perks]))).all())
+    done = dict(session.execute(select(Claim.event_id, func.count()).where(
+        Claim.event_id.in_([m.event_id for m in org_missions])).group_by(Claim.event_id)).all())
+    return PerksConsole(org, org_perks, org_missions, used, done)
 
 
 def perk_status(*, session: Session, perk: Perk, user: User) -> PerkStatusPublic:

@@ -75,11 +75,12 @@ def test_openapi_docs_are_served(settings):
         assert "/api/health" in client.get("/openapi.json").json()["paths"]
 
 
-def test_unknown_path_gives_the_json_error_shape(settings):
+@pytest.mark.parametrize(("language", "message"), [("ja", "ページが見つかりません。"), ("en", "Page not found.")])
+def test_unknown_path_gives_the_json_error_shape_in_the_asked_language(settings, language, message):
     with TestClient(create_app(settings)) as client:
-        response = client.get("/api/no-such-page")
+        response = client.get("/api/no-such-page", headers={"Accept-Language": language})
     assert response.status_code == 404
-    assert response.json() == {"error": "not_found", "message": "No such page or API route. / ページが見つかりません。"}
+    assert response.json() == {"error": "not_found", "message": message}
 
 
 @pytest.mark.parametrize("secret", ["", "change-me", "dev-insecure-change-me", "short"])

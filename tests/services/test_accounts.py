@@ -121,6 +121,15 @@ def test_a_token_stores_only_its_hash_and_stops_working_when_it_expires(session,
     assert refused.value.code == "not_authenticated"
 
 
+def test_a_revoked_token_stops_working_at_once_and_revoking_it_again_does_nothing(session, vault):
+    _, token = signup(session, vault)
+    accounts.revoke_token(session=session, token=token.access_token)
+    assert session.get(AccessToken, secret_hash(token.access_token)) is None
+    with pytest.raises(Unauthorized):
+        member_of(session, token.access_token)
+    accounts.revoke_token(session=session, token=token.access_token)
+
+
 # ---------------------------------------------------------------------------------------------------- SIWE
 
 

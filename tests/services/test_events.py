@@ -185,6 +185,25 @@ def test_the_list_holds_upcoming_events_soonest_first_without_missions_badges(se
     assert [e.id for e in service.list_events(session=session)] == [sooner.id, later.id]
     assert [e.id for e in service.list_events(session=session, upcoming=False)] == [ended.id, sooner.id, later.id]
     assert [e.id for e in service.list_events(session=session, limit=1)] == [sooner.id]
+    newest = service.list_events(session=session, upcoming=False, limit=2, newest_first=True)
+    assert [e.id for e in newest] == [later.id, sooner.id]
+
+
+def test_an_organizations_events_are_all_listed_latest_first_with_missions_badges(session, org):
+    sooner = add_event(session, org, starts_in=timedelta(days=1))
+    ended = add_event(session, org, starts_in=-timedelta(days=2))
+    mission_badge = add_event(session, org, starts_in=timedelta(days=2))
+    session.add(Mission(organization_id=org.id, event_id=mission_badge.id, rule={}, valid_from=NOW,
+                        valid_until=NOW + timedelta(days=30)))
+    add_event(session, add_organization(session))
+    listed = service.events_of_organization(session=session, organization_id=org.id)
+    assert [e.id for e in listed] == [mission_badge.id, sooner.id, ended.id]
+
+
+def test_events_by_ids_leaves_out_ids_that_do_not_exist(session, org):
+    event = add_event(session, org)
+    assert service.events_by_ids(session=session, ids=[event.id, 999]) == {event.id: event}
+    assert service.events_by_ids(session=session, ids=[]) == {}
 
 
 def test_the_stats_count_the_claims_by_status(session, organizer, org):

@@ -281,6 +281,15 @@ def test_a_proposal_that_does_not_exist_is_not_found(session):
     assert refused(votes.list_votes, session=session, proposal_id=404).code == "proposal_not_found"
 
 
+def test_the_votes_of_a_proposal_are_counted(session):
+    proposal, other = add_proposal(session), add_proposal(session, n=2)
+    for n in range(3):
+        add_vote(session, proposal, add_user(session, n))
+    add_vote(session, other, add_user(session, 3))
+    assert votes.count_votes(session=session, proposal_id=proposal.id) == 3
+    assert votes.count_votes(session=session, proposal_id=404) == 0
+
+
 # ---------------------------------------------------------------------------------------------------- voting
 
 

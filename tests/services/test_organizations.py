@@ -109,6 +109,11 @@ def test_my_organizations_lists_only_the_members_own_in_order(session):
     assert [o.id for o in organizations.organizations_of(session=session, user=someone)] == [first.id, third.id]
 
 
+def test_every_organization_by_id(session):
+    orgs = [organization(session), organization(session)]
+    assert organizations.organizations_by_id(session=session) == {o.id: o for o in orgs}
+
+
 # ---------------------------------------------------------------------------------------------------- invitations
 
 

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts.models import User, WalletKind
-from backend.claims.models import BadgeHolding
+from backend.claims.models import BadgeHolding, Claim, ClaimMethod
 from backend.events.models import Event
+from backend.missions.models import Mission
 from backend.organizations.models import Membership, Organization, Role
 from backend.perks import passes
 from backend.perks import service as perks
@@ -325,3 +326,37 @@ def test_the_redemptions_report_is_for_the_organizations_staff(session, qualifie
     assert len(perks.REDEMPTIONS_HEADER) == len(rows[0])
     with pytest.raises(Forbidden):
         perks.redemption_rows(session=session, user=member, organization_id=row.organization_id)
+
+
+# ---------------------------------------------------------------------------------------------------- organizer's page
+
+
+def test_the_organizers_page_lists_its_perks_and_missions_latest_first_with_their_uses(session, qualified, shop):
+    row, member, staff = qualified
+    org, _, festival, workshop = shop
+    newer = perk(session, org, {"kind": "category", "category": "festival"})
+    perk(session, organization(session), {"kind": "category", "category": "festival"})  # another organization's
+    redeem(session, staff, token=new_pass(session, member, row).token)
+    badge = event(session, org, "other")
+    mission = Mission(organization_id=org.id, event_id=badge.id, valid_from=utcnow(),
+                      valid_until=utcnow() + timedelta(days=1),
+                      rule=RuleSpec(kind="all_events", event_ids=[festival.id, workshop.id]).model_dump())
+    session.add(mission)
+    session.add(Claim(user_id=member.id, event_id=badge.id, recipient=member.wallet_address,
+                      method=ClaimMethod.mission))
+    session.commit()
+    overview = perks.console_overview(session=session, user=staff, organization_id=org.id)
+    assert overview.organization.id == org.id
+    assert ([p.id for p in overview.perks], [m.id for m in overview.missions]) == ([newer.id, row.id], [mission.id])
+    assert (overview.redemptions, overview.completions) == ({row.id: 1}, {badge.id: 1})
+    with pytest.raises(Forbidden):
+        perks.console_overview(session=session, user=member, organization_id=org.id)
+    with pytest.raises(NotFound):
+        perks.console_overview(session=session, user=staff, organization_id=999)
+
+
+def test_the_events_that_rules_name_are_found_for_their_titles(session, shop):
+    _, _, festival, workshop = shop
+    rules = [{"kind": "any_events", "event_ids": [festival.id, 999]}, {"kind": "category", "category": "crafts"},
+             {"kind": "all_events", "event_ids": [workshop.id]}]
+    assert perks.rule_events(session=session, rules=rules) == {festival.id: festival, workshop.id: workshop}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from backend.web.i18n import TEXTS
+from backend.i18n import all_texts
 from tools.devstack.processes import running_stack
 
 pytestmark = pytest.mark.stack
@@ -25,7 +25,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 LAPTOP = {"viewport": {"width": 1280, "height": 900}}
 DEMO_PASSWORD = "kyoso-demo-2026"
 JST = timezone(timedelta(hours=9))
-JA, EN = TEXTS["ja"], TEXTS["en"]
+JA, EN = all_texts("ja"), all_texts("en")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from backend.platform.db import database_is_up
 from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
-from backend.api.deps import SessionDep, Web3Dep
+from backend.platform.http import SessionDep, Web3Dep
 
 router = APIRouter(tags=["health"])
 

@@ -1,0 +1,54 @@
+"""How a page answers: its template in the request's language, the error page, the way to the log-in page, and the
+chain's contracts for the pages that read them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from backend.accounts.models import User
+from backend.i18n import LANG_COOKIE, LANGUAGES, Translator, error_message, language_of
+from backend.platform.errors import DomainError, Unavailable
+from backend.platform.http import CHAIN_RETRY_AFTER_S
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def render(request: Request, template: str, user: User | None, status_code: int = 200, **context) -> HTMLResponse:
+    lang = language_of(request)
+    texts = Translator(lang)
+    other = next(x for x in LANGUAGES if x != lang)
+    response = TEMPLATES.TemplateResponse(request, template, {
+        "t": texts, "tn": texts.plural, "lang": lang, "other_lang": other, "user": user, "path": request.url.path,
+        **context,
+    }, status_code=status_code)
+    if request.query_params.get("lang") in LANGUAGES:  # the visible switch: remembered for a year
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def error_page(request: Request, error: DomainError) -> HTMLResponse:
+    """The error page in the request's language, with the code's text and parameters (backend/api/errors.py turns
+    Starlette's own errors into codes before they get here)."""
+    message = error_message(error.code, language_of(request), **error.params)
+    response = render(request, "error.html", None, status_code=error.status, message=message)
+    response.headers.update(error.headers)  # Retry-After of a 503 or a 429
+    return response
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """A page for members, asked for by someone not logged in: the log-in page, which comes back here."""
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def services_of(request: Request):
+    """The chain's contracts, for pages that read them. Not a dependency: a page for members sends anyone not logged
+    in to the log-in page first, even while the chain is away."""
+    services = request.app.state.services
+    if services is None:
+        raise Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S)
+    return services
