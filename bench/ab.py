@@ -39,6 +39,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--claims", type=int, default=3000)
     parser.add_argument("--voters", type=int, default=500)
+    parser.add_argument("--kinds", default="burst,votes", help="which benchmarks: burst, votes or both")
+    parser.add_argument("--first-round", type=int, default=1, help="number the runs from here (to add rounds)")
     parser.add_argument("--out", type=Path, default=None)
     options = parser.parse_args()
     base = options.base.resolve()
@@ -48,12 +50,17 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     plans = {"burst": ["--claims", str(options.claims), "--modes", "batched"],
              "votes": ["--voters", str(options.voters)]}
+    plans = {kind: args for kind, args in plans.items() if kind in options.kinds.split(",")}
     results: dict[str, dict[str, list[dict]]] = {kind: {"base": [], "new": []} for kind in plans}
-    for round_ in range(1, options.rounds + 1):
+    for round_ in range(options.first_round, options.first_round + options.rounds):
         for kind, args in plans.items():
             for side, tree in (("base", base), ("new", ROOT)):
                 results[kind][side].append(run(tree, kind, args, out / f"{kind}-{side}-{round_}.json"))
-    summary = {"base_commit": commit, "rounds": options.rounds}
+    # every run of the folder counts, also those of an earlier call (--first-round)
+    for kind in plans:
+        for side in ("base", "new"):
+            results[kind][side] = [json.loads(path.read_text()) for path in sorted(out.glob(f"{kind}-{side}-*.json"))]
+    summary = {"base_commit": commit, "rounds": len(results[next(iter(plans))]["base"])}
     for kind, sides in results.items():
         for key in KEYS[kind]:
             for side, runs in sides.items():
@@ -61,7 +68,7 @@ def main() -> int:
                 summary[f"{kind}_{side}_{key}"] = values
                 if values:
                     summary[f"{kind}_{side}_{key}_median"] = statistics.median(values)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / f"summary-{'-'.join(plans)}.json").write_text(json.dumps(summary, indent=2) + "\n")
     for kind in plans:
         for key in KEYS[kind]:
             b, n = summary.get(f"{kind}_base_{key}", []), summary.get(f"{kind}_new_{key}", [])

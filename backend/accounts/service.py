@@ -88,8 +88,8 @@ def wallet_view(*, session: Session, user: User, base_url: str) -> WalletPublic:
     ).all()
     indexed = {h.token_id for h, _ in holdings}
     # The status is checked here, not in SQL: with `status = 'confirmed'` in the query SQLite chose the
-    # (status, event_id) index and read every confirmed claim of every member (p99 ~200 ms at 100,000 badges,
-    # bench/reads.py) instead of this member's few through the (user_id, event_id) one.
+    # (status, event_id) index and read every confirmed claim of every member (bench/reads.py) instead of this
+    # member's few through the (user_id, event_id) one.
     just_confirmed = [
         (c, e) for c, e in session.execute(
             select(Claim, Event).join(Event, Event.id == Claim.event_id)

@@ -14,8 +14,8 @@ from backend.platform.sqlite_writer import WriterLockedConnection
 
 # Kept open: every thread that can hold a connection at once (the API's 40 request threads, the group committer, the
 # relayer, the indexer and their leases). An overflow connection is closed when it is given back, and opening one
-# runs the pragmas below: with a pool of 16 a festival burst opened and closed connections all the time (~5% of the
-# claim route's CPU, py-spy).
+# runs the pragmas below, so a smaller pool made a festival burst open and close connections all the time
+# (docs/benchmarks.md).
 SQLITE_POOL_SIZE = 48
 SQLITE_POOL_OVERFLOW = 48
 
@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         # More pooled connections than threads that can hold one (the API's thread pool of 40, the relayer, the
         # indexer): with fewer, a burst of requests can take every connection while the sessions that would give one
-        # back wait for a free thread to close them (seen as 30 s QueuePool timeouts under load, bench/burst.py).
+        # back wait for a free thread to close them (QueuePool timeouts under load).
         # No pre-ping: a file database does not drop connections the way a server does, and the ping is a round trip
         # per checkout on the hot path.
         connect_args = {"timeout": 30, "check_same_thread": False}

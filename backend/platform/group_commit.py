@@ -3,8 +3,7 @@
 Why: on SQLite only one transaction writes at a time, and each commit waits for the disk (`synchronous=FULL`, so that an
 accepted claim survives a power loss). With every request committing on its own, a festival burst queued its request
 threads on SQLite's write lock: each held it through its own statements and its own fsync while the others slept in
-SQLite's busy handler, and the claim route topped out at ~150 answers/s with a third of its time in that wait
-(py-spy, docs/benchmarks.md). Here one writer thread takes every write waiting at that moment, runs each in a
+SQLite's busy handler, and the claim route spent much of its time in that wait (docs/benchmarks.md). Here one writer thread takes every write waiting at that moment, runs each in a
 SAVEPOINT of one transaction, commits once and only then hands each request its result: a request is still answered
 only after what it wrote is on disk, so nothing accepted can be lost, and the writes of all waiting requests share one
 lock hold and one fsync. Nothing waits to gather company: writes that arrive while a commit is under way form the next

@@ -3,9 +3,8 @@
 Why: SQLite lets one connection write at a time. A connection that finds the write lock taken sleeps in SQLite's busy
 handler, whose sleeps grow to 25-100 ms after a few tries. With the API's group committers (one per worker process)
 committing back to back during a festival burst, the relayer's and the indexer's writes, and a second worker's
-groups, slept through one free moment after another: with the background worker beside two API processes, 42% of the
-relayer's time went to those sleeps and claims waited to be confirmed; with two API processes the claim p99 was ~4 s
-(py-spy and bench/burst.py, docs/benchmarks.md).
+groups, slept through one free moment after another, and claims waited seconds to be accepted and confirmed
+(docs/benchmarks.md).
 
 Here every connection of the engine (backend/platform/db.py) takes an exclusive `flock` on `<database>-writer.lock`
 before its first writing statement and gives it back when its transaction ends, so waiting writers, in any thread or

@@ -141,8 +141,8 @@ class GovernanceRelaying:
             data = self._multicall(list(calls.values()))
             # The batch is checked by one run in the node (eth_call) and sent with the budget as its gas limit: the
             # budget bounds what each ballot costs (timing.VOTE_GAS_BASE), and unused gas is not paid. A gas estimate
-            # is a binary search of many runs of the whole batch: 44% of the relayer's time in a vote burst (py-spy on
-            # bench/votes.py). Only a batch that fails that run is sorted out, with estimates.
+            # is a binary search of many runs of the whole batch, most of the relayer's time in a vote burst
+            # (docs/benchmarks.md). Only a batch that fails that run is sorted out, with estimates.
             gas_limit, reason = budget, self._simulate(data, budget)
             if reason:
                 votes = self._sort_out_votes(session, votes, proposals, calls)

@@ -507,8 +507,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         ) > 0
 
     def _already_holding(self, token_id: int, recipients: list[str]) -> set[str]:
-        # read without web3's contract-call machinery, which formatted and validated every address of the batch: a
-        # fifth of the background worker's CPU in a festival burst (py-spy on bench/burst.py)
+        # read without web3's contract-call machinery, which formatted and validated every address of the batch, a
+        # large share of the background worker's CPU in a festival burst (docs/benchmarks.md)
         balances = self._call(lambda: reads.read(self.contracts.badges, "balanceOfBatch(address[],uint256[])",
                                                  recipients, [token_id] * len(recipients), returns="uint256[]"))
         return {r for r, b in zip(recipients, balances) if b}

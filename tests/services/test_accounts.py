@@ -20,14 +20,14 @@ from backend.accounts.deps import get_current_user
 from backend.accounts.models import AccessToken, CustodialKey, ExportStatus, SiweNonce, User, WalletExport, WalletKind
 from backend.accounts.schemas import LoginCreate, SignupCreate
 from backend.claims.models import BadgeHolding, Claim, ClaimMethod, ClaimStatus, PointsBalance
-from backend.events.models import Event
-from backend.organizations.models import Membership, Organization, Role
+from backend.organizations.models import Membership, Role
 from backend.platform.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, typed_data
 from backend.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.models import OutboundTx, TxStatus
 from backend.platform.orm import utcnow
 from backend.platform.security import secret_hash
+from tests.services.factories import make_event, make_organization
 
 BASE_URL = "https://kyoso.example"
 CHAIN_ID = 31337
@@ -219,22 +219,11 @@ def test_siwe_login_creates_an_own_wallet_account_once(session):
 # ---------------------------------------------------------------------------------------------------- own data
 
 
-def organization(session) -> Organization:
-    n = next(_numbers)
-    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed")
-    session.add(row)
-    session.commit()
-    return row
 
 
-def event(session, org: Organization) -> Event:
-    now = utcnow()
-    row = Event(organization_id=org.id, title_ja="祭り", title_en="Festival", category="festival", starts_at=now,
-                ends_at=now + timedelta(hours=2), claim_start=now, claim_end=now + timedelta(hours=2), points=10,
-                token_id=next(_numbers), kiosk_seed=os.urandom(32))
-    session.add(row)
-    session.commit()
-    return row
+
+
+organization, event = make_organization, make_event
 
 
 def test_wallet_shows_indexed_badges_points_and_a_badge_just_confirmed(session, vault):

@@ -3,59 +3,40 @@ completion records the mission badge's claim exactly once (the indexer's `award`
 
 from __future__ import annotations
 
-import itertools
-import os
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from backend.accounts.models import User, WalletKind
-from backend.claims.models import BadgeHolding, Claim, ClaimMethod, ClaimStatus
+from backend.accounts.models import User
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus
 from backend.events.models import Event
 from backend.missions import awards
 from backend.missions import service as missions
 from backend.missions.schemas import MissionCreate
-from backend.organizations.models import Membership, Organization, Role
+from backend.organizations.models import Organization
 from backend.platform.errors import Forbidden, Unprocessable
 from backend.platform.orm import utcnow
-
-_numbers = itertools.count(1)
+from tests.services.factories import give_badges, make_event, make_organization, make_user
 
 
 def user(session, organization: Organization | None = None) -> User:
-    n = next(_numbers)
-    row = User(email=f"m{n}@example.org", wallet_address=f"0x{n:040x}", wallet_kind=WalletKind.custodial)
-    session.add(row)
-    session.flush()
-    if organization is not None:
-        session.add(Membership(organization_id=organization.id, user_id=row.id, role=Role.organizer))
-    session.commit()
-    return row
+    return make_user(session, organization=organization)
 
 
-def organization(session) -> Organization:
-    n = next(_numbers)
-    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed")
-    session.add(row)
-    session.commit()
-    return row
+organization, holds = make_organization, give_badges
 
 
 def event(session, org: Organization, category: str = "crafts") -> Event:
-    now = utcnow()
-    row = Event(organization_id=org.id, title_ja="工芸", title_en="Crafts", category=category, starts_at=now,
-                ends_at=now + timedelta(hours=2), claim_start=now, claim_end=now + timedelta(hours=2), points=10,
-                token_id=next(_numbers), kiosk_seed=os.urandom(32))
-    session.add(row)
-    session.commit()
-    return row
+    return make_event(session, org, category=category)
 
 
-def holds(session, member: User, *events: Event) -> None:
-    for e in events:
-        session.add(BadgeHolding(holder=member.wallet_address, token_id=e.token_id, block_number=1, tx_hash="0x00"))
-    session.commit()
+
+
+
+
+
+
 
 
 def body(rule: dict, **fields) -> MissionCreate:
@@ -140,7 +121,7 @@ def test_a_mission_badge_does_not_count_towards_a_category_mission(session, orga
     first = missions.create_mission(session=session, user=staff, organization_id=org.id,
                                     body=body({"kind": "category", "category": "other"}))
     badge = session.get(Event, first.event_id)
-    badge.token_id = next(_numbers)  # on chain
+    badge.token_id = 10**9  # on chain
     member = user(session)
     holds(session, member, badge)
     assert missions.mission_statuses(session=session, user=member)[0].progress.badges == 0

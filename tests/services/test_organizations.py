@@ -4,48 +4,40 @@ co-organizers (owners only, once, for a week), and gas budgets (set by the spons
 from __future__ import annotations
 
 import base64
-import itertools
 import os
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from backend.accounts.models import User, WalletKind
+from backend.accounts.models import User
 from backend.organizations import service as organizations
 from backend.organizations.models import Invitation, Membership, Organization, Role
 from backend.platform.errors import Forbidden, Gone, NotFound
 from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.orm import utcnow
 from backend.platform.security import secret_hash
+from tests.services.factories import make_organization, make_user
 
 BASE_URL = "https://kyoso.example"
 SPONSORS = " DX@city.kanazawa.example , finance@city.kanazawa.example,"
-_numbers = itertools.count(1)
 
 
 def user(session, email: str | None = "") -> User:
-    n = next(_numbers)
-    row = User(email=f"u{n}@example.org" if email == "" else email, wallet_address=f"0x{n:040x}",
-               wallet_kind=WalletKind.custodial)
-    session.add(row)
-    session.commit()
-    return row
+    return make_user(session, email=email)
 
 
-def organization(session) -> Organization:
-    n = next(_numbers)
-    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed")
-    session.add(row)
-    session.commit()
-    return row
+organization = make_organization
 
 
 def member(session, org: Organization, role: Role) -> User:
-    row = user(session)
-    session.add(Membership(organization_id=org.id, user_id=row.id, role=role))
-    session.commit()
-    return row
+    return make_user(session, organization=org, role=role)
+
+
+
+
+
+
 
 
 # ---------------------------------------------------------------------------------------------------- membership

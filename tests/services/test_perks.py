@@ -3,18 +3,16 @@ redemption at the counter (once, by the offering organization's staff, short cod
 
 from __future__ import annotations
 
-import itertools
-import os
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from backend.accounts.models import User, WalletKind
-from backend.claims.models import BadgeHolding, Claim, ClaimMethod
+from backend.accounts.models import User
+from backend.claims.models import Claim, ClaimMethod
 from backend.events.models import Event
 from backend.missions.models import Mission
-from backend.organizations.models import Membership, Organization, Role
+from backend.organizations.models import Organization, Role
 from backend.perks import passes
 from backend.perks import service as perks
 from backend.perks.models import Perk, PerkPass, PerkRedemption
@@ -22,46 +20,29 @@ from backend.perks.schemas import PerkCreate, RuleSpec
 from backend.platform import throttle
 from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyAttempts, Unprocessable
 from backend.platform.orm import utcnow
+from tests.services.factories import give_badges, make_event, make_organization, make_user
 
 SECRET = "test-secret-key"
 BASE_URL = "https://kyoso.example"
-_numbers = itertools.count(1)
 
 
 def user(session, role: Role | None = None, organization: Organization | None = None) -> User:
-    n = next(_numbers)
-    row = User(email=f"u{n}@example.org", wallet_address=f"0x{n:040x}", wallet_kind=WalletKind.custodial)
-    session.add(row)
-    session.flush()
-    if organization is not None:
-        session.add(Membership(organization_id=organization.id, user_id=row.id, role=role or Role.organizer))
-    session.commit()
-    return row
+    return make_user(session, organization=organization, role=role or Role.organizer)
 
 
-def organization(session) -> Organization:
-    n = next(_numbers)
-    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed")
-    session.add(row)
-    session.commit()
-    return row
+organization, holds = make_organization, give_badges
 
 
 def event(session, org: Organization, category: str = "festival") -> Event:
-    now = utcnow()
-    row = Event(organization_id=org.id, title_ja="祭り", title_en="Festival", category=category, starts_at=now,
-                ends_at=now + timedelta(hours=2), claim_start=now, claim_end=now + timedelta(hours=2), points=10,
-                token_id=next(_numbers), kiosk_seed=os.urandom(32))
-    session.add(row)
-    session.commit()
-    return row
+    return make_event(session, org, category=category)
 
 
-def holds(session, member: User, *events: Event) -> None:
-    """The indexer saw the member's badges of `events` on chain."""
-    for e in events:
-        session.add(BadgeHolding(holder=member.wallet_address, token_id=e.token_id, block_number=1, tx_hash="0x00"))
-    session.commit()
+
+
+
+
+
+
 
 
 def perk(session, org: Organization, rule: dict, **fields) -> Perk:

@@ -8,8 +8,8 @@ of web3's decoded event as the indexer reads it: `event`, `args` (addresses chec
 
 Values of static types (uint, int, address, bool, bytes32: every field of a badge's or a point's transfer) are read
 straight from their 32-byte words, and addresses are checksummed by a cached EIP-55 function: in a festival burst the
-ABI decoder and eth_utils' validating checksum were a quarter of the background worker's CPU (py-spy on
-bench/burst.py). Dynamic types (arrays, strings) still go through eth_abi.
+ABI decoder and eth_utils' validating checksum were a large share of the background worker's CPU
+(docs/benchmarks.md). Dynamic types (arrays, strings) still go through eth_abi.
 """
 
 from __future__ import annotations

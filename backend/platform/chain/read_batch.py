@@ -2,8 +2,8 @@
 
 Why: a vote depends on five reads of the governor (state, clock, hasVoted, the ballot nonce, the voting power), made in
 one multicall per request (backend/platform/chain/reads.py). In a vote burst, 40 request threads each sent that call on their
-own: py-spy on `bench/votes.py` showed 40% of the vote route's CPU in web3's request path (middlewares, `requests`)
-and Anvil answering the calls one after another. Here one thread takes every read waiting at that moment and sends
+own, and most of the vote route's CPU went to web3's request path (middlewares, `requests`) while Anvil answered
+the calls one after another (docs/benchmarks.md). Here one thread takes every read waiting at that moment and sends
 them to the contract as a single multicall from one block, then hands each request its values. Like the group
 committer (backend/platform/group_commit.py) nothing waits to gather company: reads that arrive while a call is under way
 form the next batch, so a lone vote is as quick as before.

@@ -10,8 +10,8 @@ from backend.governance import proposals, treasury, votes
 from backend.platform.http import DbId, SessionDep, SettingsDep
 from backend.web.render import login_redirect, render, services_of
 
-# Voters on the proposal page, a page at a time: a phone shows a few screens of them, not a whole festival's (the
-# page's p99 at 500 voters was ~50 ms, docs/benchmarks.md); the API's /proposals/{id}/votes pages through all of them.
+# Voters on the proposal page, a page at a time: a phone shows a few screens of them, not a whole festival's, and
+# rendering hundreds was most of the page's time; the API's /proposals/{id}/votes pages through all of them.
 VOTERS_PER_PAGE = 50
 
 router = APIRouter(include_in_schema=False)
