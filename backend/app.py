@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
+from backend import web
 from backend.api.errors import document_errors, install_error_handlers
 from backend.api.limits import RequestLimits
 from backend.api.main import API_PREFIX, api_router
 from backend.events import metadata_router
+from backend.indexer.service import Indexer
 from backend.platform.chain.contracts import AbiMissing, bind
 from backend.platform.chain.node import make_web3
 from backend.platform.chain.read_batch import ReadBatcher
@@ -26,9 +28,7 @@ from backend.platform.deployments import RegistryError, load_deployment
 from backend.platform.group_commit import GroupCommitter
 from backend.platform.keys import KeyVault
 from backend.platform.lease import Lease
-from backend.indexer.service import Indexer
 from backend.relayer.service import Relayer
-from backend import web
 
 log = logging.getLogger("kyoso")
 

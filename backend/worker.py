@@ -22,8 +22,8 @@ import signal
 
 from pydantic import ValidationError
 
-from backend.platform.config import get_settings
 from backend.app import create_app
+from backend.platform.config import get_settings
 from backend.relayer.service import Relayer
 
 log = logging.getLogger("kyoso.worker")

@@ -13,16 +13,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
+from backend.claims.models import BadgeHolding, PointsBalance
+from backend.governance import ballots
+from backend.governance.models import Proposal
+from backend.governance.record import record_proposal_created, record_vote_cast
+from backend.missions import awards as missions
+from backend.platform.background import BackgroundLoop
 from backend.platform.chain import logs as chain_logs
 from backend.platform.chain.contracts import Contracts
-from backend.platform.background import BackgroundLoop
-from backend.governance import ballots
-from backend.governance.record import record_proposal_created, record_vote_cast
-from backend.claims.models import BadgeHolding, PointsBalance
-from backend.governance.models import Proposal
 from backend.platform.models import IndexerCursor
 from backend.platform.orm import utcnow
-from backend.missions import awards as missions
 
 log = logging.getLogger("kyoso.indexer")
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.platform.sqlite_writer import WriterLockedConnection
 
-
 # Kept open: every thread that can hold a connection at once (the API's 40 request threads, the group committer, the
 # relayer, the indexer and their leases). An overflow connection is closed when it is given back, and opening one
 # runs the pragmas below, so a smaller pool made a festival burst open and close connections all the time

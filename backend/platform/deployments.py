@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 REQUIRED_CONTRACTS = ("ParticipationBadges", "ParticipationPoints", "KyosoGovernor", "KyosoTimelock")
 
 

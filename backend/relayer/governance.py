@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.logs import DISCARD
 
-from backend.platform.keys import SealedKey
+from backend.accounts.models import User
 from backend.governance import ballots
 from backend.governance.actions import Actions
-from backend.accounts.models import User
 from backend.governance.models import Delegation, Proposal, RelayStatus, Vote
+from backend.platform.keys import SealedKey
 from backend.platform.models import OutboundTx
 from backend.platform.orm import utcnow
 from backend.relayer import timing

@@ -18,18 +18,18 @@ from hexbytes import HexBytes
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from web3 import Web3
-from web3.logs import DISCARD
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.logs import DISCARD
 
-from backend.platform.chain import reads
-from backend.platform.chain.contracts import Contracts
-from backend.organizations import gas_budget
-from backend.platform.background import BackgroundLoop
-from backend.platform.keys import KeyVault, SealedKey
 from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
 from backend.claims.models import Claim, ClaimStatus
 from backend.events.models import Event
+from backend.organizations import gas_budget
 from backend.organizations.models import Organization
+from backend.platform.background import BackgroundLoop
+from backend.platform.chain import reads
+from backend.platform.chain.contracts import Contracts
+from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.models import OutboundTx, TxStatus
 from backend.platform.orm import utcnow
 from backend.relayer import timing

@@ -7,12 +7,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
-
 from sqlalchemy import func, select
 
 from backend.platform.db import database_is_up
-from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
 from backend.platform.http import SessionDep, Web3Dep
+from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
 
 router = APIRouter(tags=["health"])
 

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-25 04:28:34.418932
 """
 
-from alembic import op
 import sqlalchemy as sa
-import backend.platform.orm
+from alembic import op
 
+import backend.platform.orm
 
 revision = 'ce3e32699c57'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: ce3e32699c57
 Create Date: 2026-11-25 04:44:00.645529
 """
 
-from alembic import op
 import sqlalchemy as sa
-import backend.platform.orm
+from alembic import op
 
+import backend.platform.orm
 
 revision = 'ad0e2ee69064'
 down_revision = 'ce3e32699c57'

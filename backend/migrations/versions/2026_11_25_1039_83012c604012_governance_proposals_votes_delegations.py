@@ -5,10 +5,10 @@ Revises: ad0e2ee69064
 Create Date: 2026-11-25 10:39:39.015543
 """
 
-from alembic import op
 import sqlalchemy as sa
-import backend.platform.orm
+from alembic import op
 
+import backend.platform.orm
 
 revision = '83012c604012'
 down_revision = 'ad0e2ee69064'

@@ -5,10 +5,10 @@ Revises: 83012c604012
 Create Date: 2026-12-01 21:42:07.174455
 """
 
-from alembic import op
 import sqlalchemy as sa
-import backend.platform.orm
+from alembic import op
 
+import backend.platform.orm
 
 revision = '5f1e2c7a9b30'
 down_revision = '83012c604012'

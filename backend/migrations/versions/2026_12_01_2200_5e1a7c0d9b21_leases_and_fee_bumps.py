@@ -5,10 +5,10 @@ Revises: 5f1e2c7a9b30
 Create Date: 2026-12-01 22:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import backend.platform.orm
+from alembic import op
 
+import backend.platform.orm
 
 revision = '5e1a7c0d9b21'
 down_revision = '5f1e2c7a9b30'

@@ -5,9 +5,8 @@ Revises: 5e1a7c0d9b21
 Create Date: 2026-12-02 02:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7c4d2e9f1a08'
 down_revision = '5e1a7c0d9b21'

@@ -23,8 +23,8 @@ from fastapi.concurrency import run_in_threadpool
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from backend.platform.chain import reads
 from backend.platform.batching import BatchWorker
+from backend.platform.chain import reads
 
 log = logging.getLogger("kyoso.read_batch")
 
