@@ -81,13 +81,13 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
         requests = [{"method": "POST", "path": f"/api/events/{evs[i % events]['id']}/claims", "token": m.token,
                      "json": {"method": "word", "secret": WORDS[i % events].upper()}}  # spoken: any case
                     for i, m in enumerate(members)]
-        cpu_before = stack.server_cpu_s()
+        cpu_before, api_cpu_before = stack.server_cpu_s(), stack.api_cpu_s()
         records = run_load({"base": stack.base, "concurrency": clients, "deadline_s": max(120, claims / 10),
                             "timeout_s": 60, "requests": requests}, timeout=max(120, claims / 10))
         accepted = {r["id"]: i for i, r in enumerate(records) if r["status"] == 202}
         first, last_answer = answered_window(records)
         wait_settled(stack, Claim.status, (ClaimStatus.accepted, ClaimStatus.submitted), confirm_timeout)
-        server_cpu = stack.server_cpu_s() - cpu_before
+        server_cpu, api_cpu = stack.server_cpu_s() - cpu_before, stack.api_cpu_s() - api_cpu_before
         with stack.sessions() as session:
             rows = session.execute(select(Claim.id, Claim.user_id, Claim.event_id, Claim.status, Claim.confirmed_at,
                                           Claim.created_at,
@@ -128,6 +128,8 @@ def burst(mode: str, claims: int, events: int, clients: int, confirm_timeout: fl
             # CPU the backend used from the first request to the last confirmation, per claim: less noisy than the
             # rates on a shared machine
             "server_cpu_ms_per_claim": round(server_cpu * 1000 / max(1, len(records)), 2),
+            "api_cpu_ms_per_claim": round(api_cpu * 1000 / max(1, len(records)), 2),
+            "worker_cpu_ms_per_claim": round((server_cpu - api_cpu) * 1000 / max(1, len(records)), 2),
         }
 
 

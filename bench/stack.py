@@ -234,8 +234,15 @@ class Stack:
     def server_cpu_s(self) -> float:
         """CPU time (user + system, all threads) the backend has used so far, with its worker processes (and the
         background worker's, if it runs one)."""
-        worker = process_tree_cpu_s(self.worker.proc.pid) if self.worker is not None else 0.0
-        return process_tree_cpu_s(self.server.proc.pid) + worker
+        return self.api_cpu_s() + self.worker_cpu_s()
+
+    def api_cpu_s(self) -> float:
+        """The API processes' part of server_cpu_s."""
+        return process_tree_cpu_s(self.server.proc.pid)
+
+    def worker_cpu_s(self) -> float:
+        """The background worker's part of server_cpu_s (0 when the relayer and the indexer run in the API)."""
+        return process_tree_cpu_s(self.worker.proc.pid) if self.worker is not None else 0.0
 
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:

@@ -64,8 +64,7 @@ class GovernanceRelaying:
                     proposal.status, proposal.failure = RelayStatus.failed, reason
 
                 tx = self._sign(session, account, governor.address, data, "propose", proposal.id, None,
-                                on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR),
-                                extra_gas=timing.PROPOSE_EXTRA_GAS)
+                                on_revert=failed, funding=("fund_member", user.id, timing.MEMBER_TOP_UP_FACTOR))
                 if tx is not None:
                     proposal.status, proposal.tx_id = RelayStatus.submitted, tx.id
                     proposing.add(proposal.proposer_user_id)
@@ -128,22 +127,24 @@ class GovernanceRelaying:
                 return  # wait a moment for company
             proposals = {p.id: p for p in session.scalars(
                 select(Proposal).where(Proposal.id.in_({v.proposal_id for v in queued}))).all()}
-            calls, votes, budget = {}, [], 0
-            for vote in queued:  # as many as the gas budget holds
+            calls, votes, budget = {}, [], timing.VOTE_TX_GAS
+            for vote in queued:  # as many as one transaction may hold in the worst case
                 call = ballots.cast_call(int(proposals[vote.proposal_id].proposal_id),
                                          vote.support, vote.voter, vote.reason, vote.signature)
                 cost = timing.VOTE_GAS_BASE + timing.VOTE_GAS_PER_BYTE * (len(call) // 2)
-                if votes and budget + cost > timing.VOTE_BATCH_GAS_BUDGET:
+                if votes and budget + cost > timing.TX_GAS_CAP:
                     break
                 budget += cost
                 calls[vote.id] = call
                 votes.append(vote)
             data = self._multicall(list(calls.values()))
             # The batch is checked by one run in the node (eth_call) and sent with the budget as its gas limit: the
-            # budget bounds what each ballot costs (timing.VOTE_GAS_BASE), and unused gas is not paid. A gas estimate
-            # is a binary search of many runs of the whole batch, most of the relayer's time in a vote burst
-            # (docs/benchmarks.md). Only a batch that fails that run is sorted out, with estimates.
-            gas_limit, reason = budget, self._simulate(data, budget)
+            # budget bounds what each ballot costs in any block (timing.VOTE_GAS_BASE), and unused gas is not paid. A
+            # gas estimate is a binary search of many runs of the whole batch, most of the relayer's time in a vote
+            # burst (docs/benchmarks.md). Only a batch that fails that run is sorted out, with estimates (their
+            # margin covers what a later block may add: votes write no voting history).
+            governor = self.contracts.governor.address
+            gas_limit, reason = budget, self._simulate(self.relayer.address, governor, data, budget)
             if reason:
                 votes = self._sort_out_votes(session, votes, proposals, calls)
                 # each one alone is fine, together they are too much for one transaction: fewer at a time
@@ -198,18 +199,6 @@ class GovernanceRelaying:
             return str(exc)[:200]
         if gas * timing.GAS_MARGIN > timing.TX_GAS_CAP:
             return f"needs {gas} gas, more than one transaction may use"
-        return None
-
-    def _simulate(self, data: str, gas: int) -> str | None:
-        """Why sending `data` to the governor from the relayer with `gas` would fail now (a revert, out of gas),
-        else None: one run in the node."""
-        try:
-            self._call(lambda: self.w3.eth.call({"from": self.relayer.address, "to": self.contracts.governor.address,
-                                                 "data": data, "gas": gas}))
-        except (ContractCustomError, ContractLogicError) as exc:
-            return self._reason(exc)
-        except (Web3RPCError, ValueError) as exc:  # out of gas, the node's own cap
-            return str(exc)[:200]
         return None
 
     @staticmethod

@@ -24,6 +24,7 @@ from web3.logs import DISCARD
 from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
 from backend.claims.models import Claim, ClaimStatus
 from backend.events.models import Event
+from backend.governance.models import Delegation, Proposal, Vote
 from backend.organizations import gas_budget
 from backend.organizations.models import Organization
 from backend.platform.background import BackgroundLoop
@@ -182,11 +183,11 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             ).all()
         now = utcnow()
         for event_id, oldest, count in rows:
-            if count < timing.MAX_BATCH and now - _aware(oldest) < timedelta(seconds=timing.BATCH_WINDOW_S):
+            if count < timing.ISSUE_BATCH and now - _aware(oldest) < timedelta(seconds=timing.BATCH_WINDOW_S):
                 continue  # wait a moment for company
             self._issue_event(event_id)
 
-    def _issue_event(self, event_id: int, limit: int = timing.MAX_BATCH) -> OutboundTx | None:
+    def _issue_event(self, event_id: int, limit: int = timing.ISSUE_BATCH) -> OutboundTx | None:
         with self.sessions.begin() as session:
             event = session.get(Event, event_id)
             org = event.organization
@@ -222,8 +223,15 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             # encoded without web3's ABI lookup and per-address validation (a tenth of the worker's CPU in a burst)
             data = "0x" + reads.encode_call("issue(uint256,address[])", event.token_id,
                                             [c.recipient for c in claims]).hex()
-            tx = self._sign(session, self._account_of(org), self.contracts.badges.address, data, "issue", event.id,
-                            org.id, on_revert=lambda reason: self._fail_claims(claims, reason))
+            # Sent with the batch's upper bound as its limit, checked by one run in the node instead of an estimate
+            # (a binary search of many runs). A batch that fails that run is estimated: the estimate gives a revert's
+            # reason, or a limit for a contract recipient whose hook costs more than the bound.
+            account, gas = self._account_of(org), timing.issue_gas(len(claims))
+            if self._simulate(account.address, self.contracts.badges.address, data, gas):
+                gas = None
+            tx = self._sign(session, account, self.contracts.badges.address, data, "issue", event.id, org.id,
+                            on_revert=lambda reason: self._fail_claims(claims, reason), gas_limit=gas,
+                            history_entries=len(claims) + 1)
             if tx is None:
                 return
             for claim in claims:
@@ -336,6 +344,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         if receipt["status"] != 1:
             tx.status = TxStatus.reverted
             tx.last_error = "reverted on chain"
+            if self._resend_out_of_gas(session, tx, receipt):
+                return
             for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
                 self._retry_or_fail(claim, "the issuance transaction reverted")
             if tx.purpose == "migrate":
@@ -367,6 +377,35 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         if confirmed and tx.organization_id is not None:
             gas_budget.release(session, tx.organization_id, confirmed)
 
+    def _resend_out_of_gas(self, session: Session, tx: OutboundTx, receipt) -> bool:
+        """A transaction that ran out of gas is signed again, once, with twice the gas it used, and its work (claims,
+        export, votes, ...) moves to the new one as it is: a limit that fell short says nothing against the work, so
+        no attempt is used and no export fails. False (settle it as any revert) for another revert, for a re-send,
+        and at the cap."""
+        if receipt["gasUsed"] < tx.gas_limit * timing.OUT_OF_GAS_USED or tx.gas_limit >= timing.TX_GAS_CAP:
+            return False
+        if session.scalar(select(OutboundTx.id).where(OutboundTx.last_error == _resent_as(tx.id))) is not None:
+            return False
+        fields = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
+        gas = min(2 * receipt["gasUsed"], timing.TX_GAS_CAP)
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        max_fee = 2 * base_fee + self.priority_fee_wei
+        account = self._signer_of(session, tx.sender)
+        if account.address != self.relayer.address and not self._funded(
+                session, account.address, gas * max_fee + fields["value"], *self._funding_of(session, tx)):
+            # a top-up is on its way: the work waits in the queue, as after a superseded transaction
+            self._requeue(session, tx, "ran out of gas; back in the queue until its key is topped up")
+            return True
+        resent = self._store(session, account, fields["to"], fields["data"], fields["value"], gas, max_fee,
+                             tx.purpose, tx.subject_id, tx.organization_id)
+        tx.last_error = _resent_as(resent.id)
+        for model in WAITING_ON_TX:
+            session.execute(update(model).where(model.tx_id == tx.id).values(tx_id=resent.id)
+                            .execution_options(synchronize_session=False))
+        log.warning("tx %s (%s) ran out of gas (%d of %d): sent again with %d gas as %s", tx.tx_hash, tx.purpose,
+                    receipt["gasUsed"], tx.gas_limit, gas, resent.tx_hash)
+        return True
+
     @staticmethod
     def _finish_export(session: Session, export: WalletExport) -> None:
         """Everything is at the member's own address now: point the account there and destroy the custodial key."""
@@ -380,13 +419,15 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
     # ------------------------------------------------------------------ helpers
 
     def _sign(self, session, account, to, data, purpose, subject_id, organization_id, on_revert=None,
-              funding: tuple[str, int, int] | None = None, extra_gas: int = 0,
-              gas_limit: int | None = None) -> OutboundTx | None:
+              funding: tuple[str, int, int] | None = None, gas_limit: int | None = None,
+              history_entries: int | None = None) -> OutboundTx | None:
         """Estimates, signs and stores a transaction from `account` (None if it would revert: `on_revert` gets the
         reason). A key other than the relayer's is funded first when it cannot pay: `funding` is (purpose, subject,
         top-up factor) of that top-up; by default the organization's, topped up TOP_UP_FACTOR times the cost.
-        `gas_limit`: the caller's own bound on what the call costs, checked a moment ago by a run in the node (no
-        estimate then)."""
+        `gas_limit`: the caller's upper bound of what the call costs in any block, checked a moment ago by a run in
+        the node (no estimate then). Otherwise the limit is the estimate with its margin, plus the voting-history
+        entries the call may write in its block but not in the estimate's (`history_entries`, by default the
+        purpose's in timing.HISTORY_ENTRIES)."""
         try:
             if gas_limit is None:
                 estimate = self._call(lambda: self.w3.eth.estimate_gas({"from": account.address, "to": to,
@@ -397,16 +438,17 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             if on_revert:
                 on_revert(reason)
             return None
-        gas = gas_limit if gas_limit is not None else min(int(estimate * timing.GAS_MARGIN) + extra_gas,
-                                                          timing.TX_GAS_CAP)
+        if gas_limit is None:
+            entries = timing.HISTORY_ENTRIES.get(purpose, 0) if history_entries is None else history_entries
+            gas_limit = min(int(estimate * timing.GAS_MARGIN) + entries * timing.HISTORY_ENTRY_GAS, timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         max_fee = 2 * base_fee + self.priority_fee_wei
         if funding is None:
             funding = ("fund", organization_id, timing.TOP_UP_FACTOR)
-        if account.address != self.relayer.address and not self._funded(session, account.address, gas * max_fee,
-                                                                          *funding):
+        if account.address != self.relayer.address and not self._funded(session, account.address,
+                                                                          gas_limit * max_fee, *funding):
             return None  # a top-up from the relayer is on its way; this work waits for it
-        return self._store(session, account, to, data, 0, gas, max_fee, purpose, subject_id, organization_id)
+        return self._store(session, account, to, data, 0, gas_limit, max_fee, purpose, subject_id, organization_id)
 
     def _store(self, session, account, to, data, value, gas, max_fee, purpose, subject_id, organization_id):
         nonce = self._next_nonce(session, account.address)
@@ -437,8 +479,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             return False
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         amount = max(cost * factor - balance, 0)
-        self._store(session, self.relayer, address, b"", amount, 21_000, 2 * base_fee + self.priority_fee_wei,
-                    purpose, subject_id, None)
+        self._store(session, self.relayer, address, b"", amount, timing.TOP_UP_GAS,
+                    2 * base_fee + self.priority_fee_wei, purpose, subject_id, None)
         log.info("topping up %s with %d wei", address, amount)
         return False
 
@@ -465,9 +507,13 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
 
     def _supersede(self, session: Session, tx: OutboundTx, reason: str) -> None:
         tx.status = TxStatus.superseded
-        tx.last_error = reason
         # rare, and worth an operator's look: the key was used from outside, or the node lost a transaction
         log.warning("tx %s (%s, nonce %d of %s) superseded: %s", tx.tx_hash, tx.purpose, tx.nonce, tx.sender, reason)
+        self._requeue(session, tx, reason)
+
+    def _requeue(self, session: Session, tx: OutboundTx, reason: str) -> None:
+        """The work of `tx` goes back to the queue without using an attempt: not its fault that `tx` did not do it."""
+        tx.last_error = reason
         for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
             claim.status = ClaimStatus.accepted
             claim.tx_id = None
@@ -542,6 +588,17 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         return {"transactionHash": HexBytes(raw["transactionHash"]), "status": int(raw["status"], 16),
                 "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16)}
 
+    def _simulate(self, sender: str, to: str, data: str, gas: int) -> str | None:
+        """Why sending `data` to `to` from `sender` with `gas` would fail now (a revert, out of gas), else None: one
+        run in the node."""
+        try:
+            self._call(lambda: self.w3.eth.call({"from": sender, "to": to, "data": data, "gas": gas}))
+        except (ContractCustomError, ContractLogicError) as exc:
+            return self._reason(exc)
+        except (Web3RPCError, ValueError) as exc:  # out of gas, the node's own cap
+            return str(exc)[:200]
+        return None
+
     def _reason(self, exc: Exception) -> str:
         data = getattr(exc, "data", None)
         if isinstance(data, str) and data[:10] in self._errors:
@@ -560,8 +617,15 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             raise
 
 
+# Everything that waits on a transaction by its tx_id: it moves to a re-send.
+WAITING_ON_TX = (Claim, WalletExport, Vote, Delegation, Proposal)
 # Settlements that read what the transaction emitted (the new ids; a proposal's window; a queued proposal's eta).
 PURPOSES_READING_EVENTS = frozenset({"register_organization", "create_event", "propose", "queue"})
+
+
+def _resent_as(tx_id: int) -> str:
+    """The mark an out-of-gas transaction keeps of its re-send (its last_error): a re-send is re-sent no more."""
+    return f"ran out of gas: sent again as transaction {tx_id}"
 
 
 def _bumped(fee: int) -> int:

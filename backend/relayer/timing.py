@@ -3,7 +3,7 @@
 Outbound transaction (one relayer key = one writer, its nonces in order):
 
     signed ──broadcast──▶ broadcast ──receipt status 1──▶ mined
-      │                      │  ├─receipt status 0──▶ reverted
+      │                      │  ├─receipt status 0──▶ reverted (out of gas: its work moves to a re-send, once)
       │                      │  └─no receipt after REPLACE_AFTER_S──▶ broadcast (same nonce, higher fees)
       └──────────────────────┴─nonce used by another tx──▶ superseded
 
@@ -35,8 +35,7 @@ TICK_S = 0.2
 # How long claims of one event may wait for company before a batch is sent anyway; at a festival, many claims arrive
 # within this window and share one transaction.
 BATCH_WINDOW_S = 0.5
-# Recipients per issuance transaction. ~59k gas per first-time claim: 100 claims ~6M gas, well under the EIP-7825 cap
-# of 16.7M per transaction (250 would fit; a margin keeps a batch of returning and first-time members safe).
+# Recipients per issuance transaction wanted; ISSUE_BATCH (below) is what a batch may hold in the worst case.
 MAX_BATCH = 100
 # A broadcast transaction without a receipt after this long is sent again (the node may have dropped it).
 REBROADCAST_AFTER_S = 15.0
@@ -48,25 +47,52 @@ REPLACE_AFTER_S = 45.0
 # Each bump raises both the tip and the fee cap by at least this fraction: nodes accept a replacement only when both
 # rise by 10% or more (geth's and Anvil's price-bump rule); 12.5% leaves room for rounding.
 FEE_BUMP = 0.125
+# The per-transaction cap public networks enforce (EIP-7825).
+TX_GAS_CAP = 16_777_216
+# Gas limits hold whatever block a transaction lands in (docs/gas.md, "The relayer's gas limits"). The cost of a call
+# depends on its block: the points ledger writes an account's voting history only when a registered proposal snapshot
+# falls after the account's last change, as of the block's time, while an estimate runs against the latest block (a
+# proposal may register its snapshot in between; an account changed in the latest block writes nothing in an
+# estimate at that block's time). So a limit is either an upper bound per unit with those writes included (issue,
+# votes), or an estimate with GAS_MARGIN plus HISTORY_ENTRY_GAS for each history entry the call can write.
 # Gas estimate margin: Anvil's estimates were seen to fall short by ~1% (storage refunds, nested calls).
 GAS_MARGIN = 1.25
-# Added to the estimate of `propose`: the estimate runs against the latest block, but the proposal is mined in a later
-# one; when that moves its snapshot to a second no proposal has used yet, registering the snapshot writes a fresh
-# storage slot (~22k gas) the estimate did not include (seen: +24% on ~83k, past GAS_MARGIN).
-PROPOSE_EXTRA_GAS = 30_000
+# The most one write an estimate may miss can cost: the first entry of an account's (or the total supply's) voting
+# history, array length and checkpoint, or the new slot of a proposal snapshot's registration (docs/gas.md).
+HISTORY_ENTRY_GAS = 48_000
+# Voting-history entries (or snapshot registrations) each kind can write beyond its estimate: a migration, the old and
+# the new address's delegates and the supply (when badges the new address holds already are burned); a delegation,
+# the old and the new delegate; `propose`, its snapshot. An issue writes one per recipient and one for the supply.
+# Votes read voting power at the snapshot and write none; queue and execute do not touch the points.
+HISTORY_ENTRIES = {"migrate": 3, "delegate": 2, "propose": 1}
+# The upper bound of an `issue` in any block, its gas limit: the transaction with the event's checks and the supply's
+# history entry, plus each recipient at its worst (a returning member whose badge opens a new 256-event block, with a
+# history entry for its delegate). Measured worst cases in docs/gas.md.
+ISSUE_TX_GAS = 80_000
+ISSUE_RECIPIENT_GAS = 100_000
+# Recipients per issuance transaction: as many as MAX_BATCH, as long as the worst case fits under the cap.
+ISSUE_BATCH = min(MAX_BATCH, (TX_GAS_CAP - ISSUE_TX_GAS) // ISSUE_RECIPIENT_GAS)
+# A transfer of ETH to a key (an account without code) costs exactly this, in any block.
+TOP_UP_GAS = 21_000
+# A reverted transaction that used this share of its limit ran out of gas: a call that runs out leaves each caller
+# 1/64 of its gas (EIP-150), which it spends reverting, so an out-of-gas a few calls deep still uses ~95% or more.
+OUT_OF_GAS_USED = 0.95
+
+
+def issue_gas(recipients: int) -> int:
+    return ISSUE_TX_GAS + ISSUE_RECIPIENT_GAS * recipients
+
+
 # An event's claim window on chain closes this long after the window the API accepts claims in: a claim accepted in
 # the window's last second is still waiting for its batch, and after a node outage the queue may be minutes long.
 # Without it such claims would revert on chain (ClaimWindowClosed) although the attendee was told "accepted".
 ISSUE_GRACE_S = 3600
-# The per-transaction cap public networks enforce (EIP-7825).
-TX_GAS_CAP = 16_777_216
 # A claim whose transaction reverted is retried alone; after this many attempts it fails with the reason.
 MAX_CLAIM_ATTEMPTS = 3
 # An organization key is topped up to this many times the cost of the transaction that found it short, so that a
 # festival's batches do not each wait for a top-up, while the sponsor's funds stay with the sponsor's key.
 TOP_UP_FACTOR = 20
-# Signed votes per transaction (a `multicall` of `castVoteBySig`): ~98k gas each (first vote on a proposal a little
-# more), so 100 votes ~10M gas, under the EIP-7825 cap with room to spare.
+# Signed votes per transaction (a `multicall` of `castVoteBySig`), as long as their bounds (below) fit under the cap.
 MAX_VOTE_BATCH = 100
 # How often the relayer asks the governor whether a proposal whose voting has ended can be queued or executed. Each
 # look is one call per such proposal; a few seconds' delay before queuing costs nobody anything.
@@ -76,10 +102,13 @@ ADVANCE_EVERY_S = 2.0
 MEMBER_TOP_UP_FACTOR = 1
 # Votes are refused VOTE_CLOSING_MARGIN_S before a proposal's deadline (a governance rule: backend/governance/votes.py),
 # which must stay longer than a vote's way through the batch window, a block and a confirmation.
-# A batch of votes is also bounded by its estimated gas: a ballot with a long reason carries kilobytes of calldata
-# (EIP-7623 prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event. The batch's estimate
-# (VOTE_GAS_BASE and VOTE_GAS_PER_BYTE per ballot) is also its transaction's gas limit, checked by one run in the node
-# before it is signed, so it must stay an upper bound of what a ballot costs.
-VOTE_BATCH_GAS_BUDGET = 10_000_000
-VOTE_GAS_BASE = 110_000  # castVoteBySig, measured ~98k (docs/gas.md), with room
+# A batch of votes is also bounded by its gas: a ballot with a long reason carries kilobytes of calldata (EIP-7623
+# prices calldata at up to 40 gas a byte) and is emitted again in the VoteCast event. The batch's bound (VOTE_TX_GAS,
+# and VOTE_GAS_BASE and VOTE_GAS_PER_BYTE per ballot) is also its transaction's gas limit, checked by one run in the
+# node before it is signed, so it must stay an upper bound of what a ballot costs in any block, and stays under
+# TX_GAS_CAP: a batch takes as many ballots as fit.
+VOTE_TX_GAS = 30_000  # the transaction and the multicall around the ballots
+# a ballot at its worst: the first of its proposal (new counters, two with quadratic counting), voting power looked up
+# in a long history because the voter's points changed since the snapshot (docs/gas.md)
+VOTE_GAS_BASE = 130_000
 VOTE_GAS_PER_BYTE = 60  # calldata floor, memory copies, hashing and the event's log data per byte of the call

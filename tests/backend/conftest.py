@@ -7,15 +7,17 @@ threads included), as `make run` serves it.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from brownie import accounts, web3
 from fastapi.testclient import TestClient
 
-from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from backend.app import create_app
+from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from tools.devstack.processes import wait_for  # noqa: F401 - tests import it from here
 
 API_BASE = "http://testserver/api"  # TestClient requests are relative to the JSON API
@@ -35,6 +37,30 @@ def registry_dir(suite, tmp_path_factory):
     directory = tmp_path_factory.mktemp("deployments")
     (directory / "31337.json").write_text(json.dumps(suite.deployment.registry()))
     return directory
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reverts_on_purpose: the test makes a transaction of the backend revert")
+
+
+@pytest.fixture(autouse=True)
+def no_transaction_reverted(request, tmp_path):
+    """After each test, once its apps have stopped: no transaction of the backend's keys reverted (outbound_txs of
+    every SQLite database the test kept in its tmp_path), unless the test is marked `reverts_on_purpose`. A reverted
+    transaction burns the sponsor's gas and delays or fails what a member asked for."""
+    yield
+    reverted = [row for database in tmp_path.glob("*.db") for row in reverted_transactions(database)]
+    if reverted and request.node.get_closest_marker("reverts_on_purpose") is None:
+        pytest.fail(f"transactions of the backend reverted (purpose, hash, gas used, gas limit): {reverted}")
+
+
+def reverted_transactions(database) -> list[tuple]:
+    with closing(sqlite3.connect(database)) as db:
+        try:
+            return db.execute("SELECT purpose, tx_hash, gas_used, gas_limit FROM outbound_txs"
+                              " WHERE status = 'reverted' ORDER BY id").fetchall()
+        except sqlite3.OperationalError:  # no such table: no app ever started on it
+            return []
 
 
 @pytest.fixture
