@@ -46,7 +46,7 @@ def main() -> int:
     base = options.base.resolve()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True, text=True,
                             check=True).stdout.strip()
-    out = options.out or ROOT / "bench" / "results" / f"ab-{commit}"
+    out = (options.out or ROOT / "bench" / "results" / f"ab-{commit}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     plans = {"burst": ["--claims", str(options.claims), "--modes", "batched"],
              "votes": ["--voters", str(options.voters)]}

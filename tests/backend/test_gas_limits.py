@@ -71,6 +71,19 @@ def mine(seconds: int = 5) -> int:
     return web3.eth.block_number
 
 
+@contextmanager
+def base_fee(wei: int):
+    """Blocks with a base fee from now on (it falls by 1/8 a block); the next test's blocks have none again (a chain
+    snapshot's revert keeps the node's base fee)."""
+    rpc("anvil_setNextBlockBaseFeePerGas", [hex(wei)])
+    mine(seconds=1)
+    try:
+        yield
+    finally:
+        rpc("anvil_setNextBlockBaseFeePerGas", ["0x0"])
+        mine(seconds=1)
+
+
 def send_first(sender, to: str, data: str) -> str:
     """A transaction of the test's own, with the tip that puts it first in the next block. `sender`: a key, or an
     account the node holds."""
@@ -379,9 +392,8 @@ def test_a_passed_grant_is_queued_and_paid_when_its_blocks_come_late(client, sui
 
 def test_an_organizations_first_event_is_created_when_gas_has_a_price(client, suite):
     """The organization's key holds no ETH: the relayer tops it up (a plain transfer, exactly 21,000 gas)."""
-    rpc("anvil_setNextBlockBaseFeePerGas", [hex(10**9)])
-    mine(seconds=1)
-    _, org, event = organizer_with_event(client)
+    with base_fee(10**9):
+        _, org, event = organizer_with_event(client)
     with client.app.state.session_factory() as session:
         top_ups = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "fund")).all()
     assert top_ups and {(t.status, t.gas_used, t.gas_limit) for t in top_ups} == {(TxStatus.mined, 21_000, 21_000)}
