@@ -7,11 +7,15 @@ database transaction as the rows it derived, so a restart resumes exactly where 
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import datetime, timezone
 
+import requests
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from backend.claims.models import BadgeHolding, PointsBalance
 from backend.governance import ballots
@@ -21,7 +25,7 @@ from backend.missions import awards as missions
 from backend.platform.background import BackgroundLoop
 from backend.platform.chain import logs as chain_logs
 from backend.platform.chain.contracts import Contracts
-from backend.platform.models import IndexerCursor
+from backend.platform.models import IndexerCursor, IndexerSkippedLog
 from backend.platform.orm import utcnow
 
 log = logging.getLogger("kyoso.indexer")
@@ -30,6 +34,9 @@ CURSOR = "contracts"
 MAX_BLOCKS_PER_STEP = 2_000
 MAX_LOGS_PER_STEP = 600  # about two festival batches (a claim leaves 3 logs), so a step's write transaction is short
 POLL_S = 0.5
+MAX_REASON_CHARS = 1_000
+# Failures that are not a log's fault: the step is tried again instead of skipping anything.
+INFRASTRUCTURE_ERRORS = (requests.exceptions.RequestException, OSError, OperationalError, Web3RPCError)
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -56,7 +63,19 @@ class Indexer(BackgroundLoop):
         return 0.0 if self.step() else POLL_S
 
     def step(self) -> bool:
-        """Indexes the next range of blocks; False when there was nothing new."""
+        """Indexes the next range of blocks; False when there was nothing new. A log that cannot be applied (anyone
+        can emit one no code foresaw) makes the range be indexed again one log at a time, in savepoints: that log is
+        recorded as skipped, with its reason, and the cursor moves on. The node or the database failing is not the
+        log's fault: the step is tried again."""
+        try:
+            return self._index(isolate=False)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - some log of the range: find it, keep the others
+            log.warning("a log could not be applied: indexing the range one log at a time", exc_info=True)
+            return self._index(isolate=True)
+
+    def _index(self, *, isolate: bool) -> bool:
         head = self.w3.eth.block_number - self.confirmations + 1
         with self.sessions.begin() as session:
             cursor = session.get(IndexerCursor, CURSOR)
@@ -71,7 +90,7 @@ class Indexer(BackgroundLoop):
                                                  self.contracts.governor.address], start, end)
             # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
             # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
-            decoded = []
+            decoded, raws = [], []  # raws[i]: the log decoded[i] came from (to name it if it is skipped)
             for entry in logs:
                 event = self._decoders.get((entry["address"].lower(), entry["topics"][0].lower())) \
                     if entry["topics"] else None
@@ -83,15 +102,25 @@ class Indexer(BackgroundLoop):
                     # the relayer's settlements waiting for seconds once the indexer fell behind in a burst
                     end = block - 1
                     break
-                decoded.append(event.decode(entry))
+                try:
+                    decoded.append(event.decode(entry))
+                    raws.append(entry)
+                except Exception as exc:  # noqa: BLE001 - recorded; never raised: the next step would meet it again
+                    self._skip(session, entry, exc)
             # the points rows of every holder in these blocks in one query (a batch of 100 claims moves 200 of them)
-            holders = {holder for item in decoded if item["event"] in ("Transfer", "DelegateVotesChanged")
-                       for holder in (item["args"].get("from"), item["args"].get("to"), item["args"].get("delegate"))
-                       if holder is not None and holder != ZERO}
-            balances = {row.holder: row for row in session.scalars(
-                select(PointsBalance).where(PointsBalance.holder.in_(holders))).all()} if holders else {}
-            for item in decoded:
-                self._apply(session, item, balances)
+            balances = self._balances(session, decoded)
+            for item, entry in zip(decoded, raws):
+                if not isolate:
+                    self._apply(session, item, balances)
+                    continue
+                try:
+                    with session.begin_nested():
+                        self._apply(session, item, balances)
+                except INFRASTRUCTURE_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this log only: its savepoint is rolled back
+                    self._skip(session, entry, exc)
+                    balances = self._balances(session, decoded)  # rows the savepoint added are gone with it
             cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]
             self._fix_quorums(session, end, cursor.block_timestamp)
             # in this transaction: a crash before the commit processes these blocks, and awards, again
@@ -102,6 +131,24 @@ class Indexer(BackgroundLoop):
             missions.sweep_new(session, chain_now)
             cursor.next_block = end + 1
             return True
+
+    @staticmethod
+    def _balances(session: Session, decoded: list[dict]) -> dict[str, PointsBalance]:
+        holders = {holder for item in decoded if item["event"] in ("Transfer", "DelegateVotesChanged")
+                   for holder in (item["args"].get("from"), item["args"].get("to"), item["args"].get("delegate"))
+                   if holder is not None and holder != ZERO}
+        return {row.holder: row for row in session.scalars(
+            select(PointsBalance).where(PointsBalance.holder.in_(holders))).all()} if holders else {}
+
+    @staticmethod
+    def _skip(session: Session, entry: dict, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
+        log.error("indexer skipped the log %s/%s in block %s: %s", entry["transactionHash"], entry["logIndex"],
+                  int(entry["blockNumber"], 16), reason)
+        with suppress(IntegrityError), session.begin_nested():  # already recorded (the range indexed again)
+            session.add(IndexerSkippedLog(block_number=int(entry["blockNumber"], 16),
+                                          tx_hash=str(entry["transactionHash"]), log_index=int(entry["logIndex"], 16),
+                                          address=str(entry["address"]), reason=reason))
 
     def _fix_quorums(self, session: Session, block: int, timestamp: int) -> None:
         """A proposal's quorum is fixed by the total supply at its snapshot, known once the snapshot has passed."""

@@ -97,3 +97,19 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndexerSkippedLog(Base):
+    """A log the indexer could not apply, kept with the reason: anyone can send a transaction whose log no code
+    foresaw, and one such log must not stop the indexer for everyone (it moves on; health names the log)."""
+
+    __tablename__ = "indexer_skipped_logs"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(42))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

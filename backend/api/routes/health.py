@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -11,9 +11,13 @@ from sqlalchemy import func, select
 
 from backend.platform.db import database_is_up
 from backend.platform.http import SessionDep, Web3Dep
-from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
+from backend.platform.models import IndexerCursor, IndexerSkippedLog, OutboundTx, TxStatus
 
 router = APIRouter(tags=["health"])
+
+# The indexer may trail the head by a few blocks while it works; this far behind, pages show stale data.
+INDEXER_LAG_LIMIT_S = 30
+SKIPPED_LOGS_WINDOW = timedelta(hours=24)
 
 
 class HealthPublic(BaseModel):
@@ -28,6 +32,8 @@ class HealthPublic(BaseModel):
     unconfirmed_transactions: int | None
     oldest_unconfirmed_tx_age_s: float | None
     indexed_to_block: int | None
+    indexer_lag_s: int | None
+    skipped_logs_24h: int | None
     problems: list[str]
 
 
@@ -37,17 +43,18 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
     database_ok = database_is_up(session)
     if not database_ok:
         problems.append("database unavailable")
-    chain_id = block_number = None
+    chain_id = block_number = head_time = None
     try:
         chain_id = w3.eth.chain_id
-        block_number = w3.eth.block_number
+        head = w3.eth.get_block("latest")
+        block_number, head_time = head["number"], head["timestamp"]
     except Exception as exc:  # noqa: BLE001 - any RPC failure is reported, never raised as a 500
         problems.append(f"chain node unreachable: {type(exc).__name__}")
     deployment = request.app.state.deployment
     if deployment is None:
         problems.append(request.app.state.deployment_problem)
     relayer = relayer_balance = None
-    unconfirmed = oldest_age = indexed_to = None
+    unconfirmed = oldest_age = indexed_to = lag = skipped = None
     services = request.app.state.services
     if services is not None:
         relayer = request.app.state.relayer_address
@@ -64,6 +71,17 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
             oldest_age = round((datetime.now(timezone.utc) - oldest).total_seconds(), 1)
         cursor = session.get(IndexerCursor, "contracts")
         indexed_to = cursor.next_block - 1 if cursor else None
+        if cursor is not None and cursor.block_timestamp is not None and head_time is not None:
+            lag = max(0, head_time - cursor.block_timestamp)
+            if lag > INDEXER_LAG_LIMIT_S:
+                problems.append(f"indexer behind the chain by {lag} s (block {indexed_to} of {block_number})")
+        since = datetime.now(timezone.utc) - SKIPPED_LOGS_WINDOW
+        skipped = session.scalar(select(func.count()).select_from(IndexerSkippedLog)
+                                 .where(IndexerSkippedLog.created_at >= since))
+        if skipped:
+            latest = session.scalars(select(IndexerSkippedLog).order_by(IndexerSkippedLog.id.desc()).limit(1)).one()
+            problems.append(f"indexer skipped {skipped} log(s) in 24 h; latest: log {latest.log_index} of "
+                            f"{latest.tx_hash} in block {latest.block_number}: {latest.reason[:200]}")
     if problems:
         response.status_code = 503
     return HealthPublic(
@@ -78,5 +96,7 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
         unconfirmed_transactions=unconfirmed,
         oldest_unconfirmed_tx_age_s=oldest_age,
         indexed_to_block=indexed_to,
+        indexer_lag_s=lag,
+        skipped_logs_24h=skipped,
         problems=problems,
     )

@@ -35,6 +35,11 @@ def checksum_address(address: str) -> str:
     return "0x" + "".join(c.upper() if d in "89abcdef" else c for c, d in zip(hex_part, digest))
 
 
+def tolerant_text(raw: bytes) -> str:
+    """Text from bytes anyone may have sent: invalid UTF-8 replaced (U+FFFD), NUL removed (PostgreSQL refuses it)."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "")
+
+
 def _word(abi_type: str, word: bytes):
     """The value of one static type from its 32-byte ABI word."""
     if abi_type == "address":
@@ -86,9 +91,11 @@ class EventDecoder:
             # an indexed dynamic value is only its hash; none of the contracts' events index one
             values[name] = _checksummed(abi_type, decode([abi_type], HexBytes(topic))[0])
         if self.data:
-            decoded = decode([t for _, t in self.data], HexBytes(entry["data"]))
+            # a string is read as the bytes it is on the wire (the same encoding) and made text tolerantly: anyone can
+            # emit one that is not UTF-8 (a vote's reason), and eth_abi's strict decoding raised on it for good
+            decoded = decode(["bytes" if t == "string" else t for _, t in self.data], HexBytes(entry["data"]))
             for (name, abi_type), value in zip(self.data, decoded):
-                values[name] = _checksummed(abi_type, value)
+                values[name] = tolerant_text(value) if abi_type == "string" else _checksummed(abi_type, value)
         return self._event(values, entry)
 
     def _event(self, values: dict, entry: dict) -> dict:
