@@ -36,6 +36,7 @@ from backend.platform.keys import KeyVault  # noqa: E402
 from backend.platform.security import TOKEN_BYTES, new_secret, secret_hash  # noqa: E402
 from backend.accounts.models import AccessToken, CustodialKey, User, WalletKind  # noqa: E402
 from backend.organizations.models import Organization  # noqa: E402
+from backend.platform.models import OutboundTx, TxStatus  # noqa: E402
 from scripts.suite import BUILD, GovernanceSettings, deploy_registry  # noqa: E402
 from tools.devstack.processes import Captured, free_port, wait_for  # noqa: E402
 
@@ -286,8 +287,22 @@ class Stack:
     def __enter__(self) -> "Stack":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None:
+                self.check_nothing_reverted()
+        finally:
+            self.stop()
+
+    def check_nothing_reverted(self) -> None:
+        """Every benchmark run is also a check that no transaction of the backend's keys reverted (issue #23: gas
+        limits that hold in whatever block a transaction lands in)."""
+        with self.sessions() as session:
+            reverted = session.execute(select(OutboundTx.purpose, OutboundTx.tx_hash, OutboundTx.gas_used,
+                                              OutboundTx.gas_limit)
+                                       .where(OutboundTx.status == TxStatus.reverted)).all()
+        if reverted:
+            raise RuntimeError(f"{len(reverted)} transaction(s) of the backend's keys reverted: {reverted[:5]}")
 
 
 def run_load(job: dict, timeout: float) -> list[dict]:
