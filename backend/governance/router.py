@@ -33,7 +33,7 @@ from backend.platform.http import (
     WritesDep,
     errors,
 )
-from backend.reports.csv import CSV_MEDIA_TYPE, attachment_headers, csv_text
+from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter()
 GOVERNANCE, TREASURY = ["governance"], ["treasury"]
@@ -171,9 +171,9 @@ def treasury(request: Request, session: SessionDep, settings: SettingsDep, servi
 
 
 @router.get("/reports/{table}.csv", response_class=Response, tags=TREASURY,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}})
+            responses=CSV_DOC)
 def report(table: Literal["proposals", "votes", "payouts"], request: Request, session: SessionDep,
            services: ServicesDep):
     """Proposals, votes or payouts as CSV, for municipal reporting."""
     header, rows = report_table(session=session, w3=request.app.state.web3, table=table)
-    return Response(csv_text(header, rows), media_type=CSV_MEDIA_TYPE, headers=attachment_headers(table))
+    return csv_response(header, rows, table)

@@ -10,7 +10,7 @@ from backend.accounts.deps import CurrentUser
 from backend.missions import service
 from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
 from backend.platform.http import DbId, SessionDep, errors
-from backend.reports.csv import CSV_MEDIA_TYPE, attachment_headers, csv_text
+from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter(tags=["missions"])
 
@@ -37,9 +37,8 @@ def my_missions(session: SessionDep, user: CurrentUser):
 
 
 @router.get("/organizations/{organization_id}/reports/missions.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **errors(403)})
+            responses={**CSV_DOC, **errors(403)})
 def missions_csv(organization_id: DbId, session: SessionDep, user: CurrentUser):
     """Completions of the organization's missions (a pseudonymous member number, the badge's transaction)."""
     rows = service.completion_rows(session=session, user=user, organization_id=organization_id)
-    return Response(csv_text(service.COMPLETIONS_HEADER, rows), media_type=CSV_MEDIA_TYPE,
-                    headers=attachment_headers(f"organization-{organization_id}-missions"))
+    return csv_response(service.COMPLETIONS_HEADER, rows, f"organization-{organization_id}-missions")

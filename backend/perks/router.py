@@ -17,7 +17,7 @@ from backend.perks.schemas import (
     RedemptionPublic,
 )
 from backend.platform.http import DbId, SessionDep, SettingsDep, errors
-from backend.reports.csv import CSV_MEDIA_TYPE, attachment_headers, csv_text
+from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter(tags=["perks"])
 
@@ -65,9 +65,8 @@ def redeem(body: RedemptionCreate, session: SessionDep, settings: SettingsDep, s
 
 
 @router.get("/organizations/{organization_id}/reports/redemptions.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}, **errors(403)})
+            responses={**CSV_DOC, **errors(403)})
 def redemptions_csv(organization_id: DbId, session: SessionDep, user: CurrentUser):
     """The organization's redemptions, for its own records (no member data beyond a pseudonymous member number)."""
     rows = service.redemption_rows(session=session, user=user, organization_id=organization_id)
-    return Response(csv_text(service.REDEMPTIONS_HEADER, rows), media_type=CSV_MEDIA_TYPE,
-                    headers=attachment_headers(f"organization-{organization_id}-redemptions"))
+    return csv_response(service.REDEMPTIONS_HEADER, rows, f"organization-{organization_id}-redemptions")
