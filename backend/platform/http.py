@@ -39,11 +39,17 @@ def get_web3(request: Request) -> Web3:
     return request.app.state.web3
 
 
-async def get_services(request: Request):
+def services_of(request: Request):
+    """The bound contracts and background services, or 503 while the chain or the registry is not there. Pages call
+    it rather than depend on it: a member page sends anyone not logged in to the log-in page first, chain or not."""
     services = request.app.state.services
     if services is None:
         raise Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S)
     return services
+
+
+async def get_services(request: Request):
+    return services_of(request)
 
 
 async def get_loop_db(request: Request) -> AsyncIterator[Session]:
@@ -88,7 +94,8 @@ class ProblemPublic(BaseModel):
 
 
 class ValidationErrorPublic(ErrorPublic):
-    details: list[ProblemPublic] = Field(default_factory=list, description="for a request that does not match the schema")
+    details: list[ProblemPublic] = Field(default_factory=list,
+                                         description="for a request that does not match the schema")
 
 
 WHY = {

@@ -11,8 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from backend.accounts.models import User
 from backend.i18n import LANG_COOKIE, LANGUAGES, Translator, error_message, language_of
-from backend.platform.errors import DomainError, Unavailable
-from backend.platform.http import CHAIN_RETRY_AFTER_S
+from backend.platform.errors import DomainError
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,12 +42,3 @@ def error_page(request: Request, error: DomainError) -> HTMLResponse:
 def login_redirect(request: Request) -> RedirectResponse:
     """A page for members, asked for by someone not logged in: the log-in page, which comes back here."""
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-
-
-def services_of(request: Request):
-    """The chain's contracts, for pages that read them. Not a dependency: a page for members sends anyone not logged
-    in to the log-in page first, even while the chain is away."""
-    services = request.app.state.services
-    if services is None:
-        raise Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S)
-    return services

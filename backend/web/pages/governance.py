@@ -7,8 +7,13 @@ from fastapi.responses import HTMLResponse
 
 from backend.accounts.deps import OptionalUser
 from backend.governance import proposals, treasury, votes
-from backend.platform.http import DbId, SessionDep, SettingsDep
-from backend.web.render import login_redirect, render, services_of
+from backend.platform.http import (
+    DbId,
+    SessionDep,
+    SettingsDep,
+    services_of,
+)
+from backend.web.render import login_redirect, render
 
 # Voters on the proposal page, a page at a time: a phone shows a few screens of them, not a whole festival's, and
 # rendering hundreds was most of the page's time; the API's /proposals/{id}/votes pages through all of them.

@@ -11,8 +11,12 @@ from backend.claims import service as claims
 from backend.events import service as events
 from backend.governance import delegation
 from backend.missions import service as missions
-from backend.platform.http import SessionDep, SettingsDep
-from backend.web.render import login_redirect, render, services_of
+from backend.platform.http import (
+    SessionDep,
+    SettingsDep,
+    services_of,
+)
+from backend.web.render import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
