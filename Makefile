@@ -36,7 +36,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-report bench-faults deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-report bench-faults deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -52,6 +52,7 @@ help:
 	@echo "make bench-reads [MEMBERS=10000] gallery and proposal pages with 100,000 badges (bench/results/reads.json)"
 	@echo "make bench-floor  the API's CPU per request (claim, /api/me) next to a bare FastAPI app (bench/results/floor.json)"
 	@echo "make bench-scale [SCALE_CLAIMS=3000]  the burst on 1 and 2 worker processes, SQLite and PostgreSQL (bench/results/scale.json)"
+	@echo "make bench-flood  one organization's 500 events and 5,000 claims against another's 300 claims (bench/results/flood.json)"
 	@echo "make bench-faults [FAULT_CLAIMS=400 FAULT_KILLS=10]  the fault-injection tests at a larger size"
 	@echo "make i18n-extract i18n-update i18n-compile  texts: code -> messages.pot -> ja/en .po catalogs -> .mo"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
@@ -180,7 +181,7 @@ VOTERS ?= 1000
 MEMBERS ?= 10000
 SCALE_CLAIMS ?= 3000
 
-bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-faults
+bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-faults
 	$(PY) bench/report.py
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
@@ -203,6 +204,11 @@ bench-floor: setup
 # The burst against 1 and 2 worker processes, on SQLite and on PostgreSQL -> bench/results/scale.json
 bench-scale: setup system-packages
 	$(PY) bench/scale.py --claims $(SCALE_CLAIMS) --clients $(CLIENTS)
+
+# One organization's flood (500 events, 5,000 codes and claims) against another's 300 claims, with the relayer as it
+# ships and as it was before issue #17, each with its own baseline -> bench/results/flood.json (a few minutes)
+bench-flood: setup
+	$(PY) bench/flood.py --modes fair,unbounded
 
 # Rewrites the end-to-end tables of docs/benchmarks.md from bench/results/*.json
 bench-report:

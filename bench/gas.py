@@ -80,6 +80,16 @@ def main() -> None:
     claim_types = [("recipient", "address"), ("eventId", "uint256"), ("deadline", "uint256")]
     signature = sign_typed(issuer.private_key, domain_of(badges), "Claim", claim_types, message)
     results["voucher_claim"] = badges.claim(member, voucher_event, deadline, signature, {"from": relayer}).gas_used
+    # the same member's voucher for the next event (same 256-event bucket): a returning member
+    next_event = new_event()
+    message = {"recipient": member.address, "eventId": next_event, "deadline": deadline}
+    signature = sign_typed(issuer.private_key, domain_of(badges), "Claim", claim_types, message)
+    results["voucher_claim_returning"] = badges.claim(member, next_event, deadline, signature,
+                                                      {"from": relayer}).gas_used
+    # registering an organization (a second one: the first also writes the organization counter's first value) and
+    # creating an event
+    results["create_organization"] = badges.createOrganization(org_admin, {"from": registrar}).gas_used
+    results["create_event"] = badges.createEvent(1, "", POINTS, now - 60, now + 30 * DAY, 0, {"from": issuer}).gas_used
 
     # castVoteBySig relayed by a third party
     accounts[7].transfer(member, "1 ether")  # the member who claimed above proposes (threshold: 1 point)

@@ -1,12 +1,14 @@
 """The benchmarks' load generator, run as a separate process: `python bench/load.py job.json out.json`.
 
 job.json: {"base": "http://127.0.0.1:<port>", "concurrency": N, "deadline_s": T, "timeout_s": t,
-           "requests": [{"method": "POST", "path": "/api/...", "token": "...", "json": {...}}, ...]}
+           "requests": [{"method": "POST", "path": "/api/...", "token": "...", "json": {...}, "at": s}, ...]}
 
 N clients (asyncio tasks over one aiohttp connection pool of N connections) take the requests in order, each
 request with its own bearer token, until all are done or T seconds have passed (then it stops by itself). Only
-loopback addresses are allowed. out.json: one record per request, in the job's order: {"start", "end" (wall-clock
-seconds, comparable with the backend's timestamps), "status" (0: no answer), "id" (the answer's "id", if any)}.
+loopback addresses are allowed. A request with "at" is not sent before `at` seconds after the job's start (an arrival
+schedule instead of a closed loop: bench/flood.py). out.json: one record per request, in the job's order: {"start",
+"end" (wall-clock seconds, comparable with the backend's timestamps), "status" (0: no answer), "id" (the answer's
+"id", if any)}.
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ async def run(job: dict) -> list[dict]:
     stop_at = time.monotonic() + float(job.get("deadline_s", 600))
     timeout = aiohttp.ClientTimeout(total=float(job.get("timeout_s", 60)))
     next_index = 0
+    started = time.monotonic()
 
     async def client(http: aiohttp.ClientSession) -> None:
         nonlocal next_index
         while next_index < len(requests) and time.monotonic() < stop_at:
             index, next_index = next_index, next_index + 1
             request = requests[index]
+            if request.get("at") is not None and (wait := started + float(request["at"]) - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             headers = {"Authorization": f"Bearer {request['token']}"} if request.get("token") else {}
             start, status, ident = time.time(), 0, None
             try:

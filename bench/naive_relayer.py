@@ -21,7 +21,14 @@ from backend.relayer.service import Relayer
 class NaiveRelayer(Relayer):
     SLICE_S = 10.0  # the one-by-one loop hands the tick's other steps a turn this often
 
-    def _issue_batches(self) -> None:
+    def _batches_ready(self, session) -> list:
+        return []  # the shipping relayer's organization work creates the events; the loop below issues
+
+    def _organization_work(self) -> None:
+        super()._organization_work()
+        self._issue_one_by_one()
+
+    def _issue_one_by_one(self) -> None:
         """A tight loop, not paced by the tick, through the same stored-before-sent steps as the batched path
         (`_issue_event` with one claim, `_send`, `_settle`), so it is as crash-safe."""
         until = time.monotonic() + self.SLICE_S

@@ -128,19 +128,21 @@ class Stack:
     """Chain + deployed suite + database + backend. Members are created (`add_members`) before `start()`."""
 
     def __init__(self, block_time: float | None = None, naive_relayer: bool = False, workdir: Path | None = None,
-                 indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True):
+                 indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True,
+                 worker_module: str | None = None):
         """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
         indexer's lease (backend/platform/lease.py). `worker_process` (the default, as `make run`): the relayer and the
         indexer run in the background worker (`python -m backend.worker`), the API processes with both off
         (docs/backend.md "Deployment layout"); False: all in the API process, as before that layout. `database`:
         "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own, tools/devstack/postgres.py).
         `naive_relayer`: the baseline of bench/naive_relayer.py instead of the relayer that ships, in whichever
-        process runs the relayer (bench/naive_backend.py)."""
+        process runs the relayer (bench/naive_backend.py). `worker_module`: another module to run as the background
+        worker (`python -m <module>`, e.g. bench.unbounded_backend)."""
         ensure_compiled()
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="kyoso-bench-")
         self.dir = Path(workdir or self._tmp.name)
         self.naive_relayer, self.indexer, self.workers = naive_relayer, indexer, workers
-        self.worker_process = worker_process
+        self.worker_process, self.worker_module = worker_process, worker_module
         self.worker: Captured | None = None
         self.postgres = None
         if database == "postgres":
@@ -203,7 +205,7 @@ class Stack:
         self.worker = None
         app = "backend.app:app"
         if self.worker_process and "KYOSO_RELAYER_ENABLED" not in overrides:
-            worker = "bench.naive_backend" if self.naive_relayer else "backend.worker"
+            worker = self.worker_module or ("bench.naive_backend" if self.naive_relayer else "backend.worker")
             self.worker = Captured([sys.executable, "-m", worker], ROOT, env)
             env = {**env, "KYOSO_RELAYER_ENABLED": "false", "KYOSO_INDEXER_ENABLED": "false"}
         elif self.naive_relayer:
@@ -245,6 +247,13 @@ class Stack:
         """The background worker's part of server_cpu_s (0 when the relayer and the indexer run in the API)."""
         return process_tree_cpu_s(self.worker.proc.pid) if self.worker is not None else 0.0
 
+    def approve(self, organization_id: int, steward: Member) -> None:
+        """`steward` (made one in the database, the operator's job: backend/admin.py) approves the organization."""
+        with self.sessions.begin() as session:
+            session.get(User, steward.user_id).is_steward = True
+        httpx.post(f"{self.api}/organizations/{organization_id}/approve", timeout=30,
+                   headers={"Authorization": f"Bearer {steward.token}"}).raise_for_status()
+
     def organization_with_events(self, organizer: Member, count: int, words: list[str] | None = None,
                                  points: int = 10, gas_budget: int = 10**12) -> tuple[int, list[dict]]:
         """An organization and `count` events through the API, waited for on chain; the organization's gas budget
@@ -252,6 +261,7 @@ class Stack:
         headers = {"Authorization": f"Bearer {organizer.token}"}
         org = httpx.post(f"{self.api}/organizations", json={"name_ja": "金沢市", "name_en": "Kanazawa City"},
                          headers=headers, timeout=30).json()
+        self.approve(org["id"], organizer)
         now = datetime.now(timezone.utc)
         events = []
         for i in range(count):

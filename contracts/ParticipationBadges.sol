@@ -10,6 +10,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
+import {IIssuingLimits} from "./interfaces/IIssuingLimits.sol";
 import {IParticipationPoints} from "./interfaces/IParticipationPoints.sol";
 
 /// @notice ERC-5633 (Composable Soulbound NFT, EIP-1155 extension).
@@ -30,6 +31,9 @@ interface IERC5633 {
  * {BadgeIsSoulbound}, and the ERC-5633 signal {isSoulbound} is true for every event. The one way a badge moves is
  * {migrate}: with the holder's signature, all badges, points and voting power go to a new address at once, which
  * is how a resident leaves a custodial wallet for their own. Governance (the timelock) administers the contract.
+ * What an organization may issue is limited ({IIssuingLimits}): a cap on an event's points, a points allowance per
+ * period, and suspension by a guardian or governance, so that one organization's key cannot mint the community's
+ * voting power.
  *
  * @dev Why ownership is a bitmap and not OpenZeppelin's ERC1155 balances (measured in bench/results/gas.json,
  * explained in docs/gas.md): OpenZeppelin keeps one storage slot per (token id, holder), so every badge of a
@@ -37,9 +41,12 @@ interface IERC5633 {
  * slot, so a returning member's next badge is a 5,000-gas update. A badge is a single bit, so the ERC-1155 balance
  * is 0 or 1, which is also the on-chain guard of "at most one badge per (event, holder)".
  */
-contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataURI, IERC5633 {
+contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataURI, IERC5633, IIssuingLimits {
     /// @notice May create organizations (the community's operator, e.g. the backend's registrar key).
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice May suspend an organization, and nothing else (e.g. a city's multisig). Its admin role is the
+    /// contract's admin (governance): a guardian grants nothing, not even its own role.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     /// @notice EIP-712 type of a claim voucher signed by an issuer of the event's organization.
     bytes32 public constant CLAIM_TYPEHASH = keccak256("Claim(address recipient,uint256 eventId,uint256 deadline)");
     /// @notice EIP-712 type of a holder's consent to move everything to `to`.
@@ -56,10 +63,26 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         uint48 claimEnd;
     }
 
+    /// @dev One slot per organization, read once and written at most once per issue or claim.
+    struct OrganizationState {
+        uint64 allowance; // its own allowance, when `custom`
+        uint64 issuedThisPeriod; // points issued in window `periodIndex`
+        uint48 periodIndex; // window (block.timestamp / allowancePeriod) of its last counted issue, or registration
+        bool custom;
+        bool suspended;
+    }
+
+    // `_points`, `_defaultAllowance` and `_allowancePeriod` share one slot: `issue` and `claim` read the ledger's
+    // address anyway, so the allowance settings cost them a warm read (100 gas) instead of a cold one (2,100).
     IParticipationPoints private _points;
+    uint64 private _defaultAllowance;
+    uint32 private _allowancePeriod;
     string private _defaultURI;
+    // `_maxEventPoints` shares the slot of `_organizationCount`, which `createEvent` reads anyway.
     uint64 private _organizationCount;
+    uint32 private _maxEventPoints;
     uint256 private _eventCount;
+    mapping(uint64 organizationId => OrganizationState) private _organizations;
     mapping(uint256 eventId => BadgeEvent) private _events;
     mapping(uint256 eventId => string) private _eventURIs;
     mapping(address holder => mapping(uint256 bucket => uint256)) private _badges;
@@ -127,12 +150,18 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     /// @notice Emitted when the default metadata URI changes.
     event DefaultURIChanged(string uri);
 
+    /// @notice Issuing starts without limits (no cap, no allowance, 30-day periods); the deployment sets the real
+    /// ones while its deployer is still admin.
     /// @param admin Administers the contract (grants the registrar role, sets the default URI); the timelock once
     /// deployment is done.
     /// @param defaultURI ERC-1155 metadata URI template with `{id}`, for events without a URI of their own.
     constructor(address admin, string memory defaultURI) EIP712("Kyoso Participation Badges", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _defaultURI = defaultURI;
+        _maxEventPoints = type(uint32).max;
+        _defaultAllowance = type(uint64).max;
+        _allowancePeriod = 30 days;
+        _emitIssuingLimits();
     }
 
     // ---------------------------------------------------------------- administration
@@ -150,10 +179,15 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         emit DefaultURIChanged(newURI);
     }
 
-    /// @notice Registers a new organization whose `admin` manages its issuers. Registrar only.
+    /// @notice Registers a new organization whose `admin` manages its issuers. Registrar only. It issues within the
+    /// default allowance until governance gives it one of its own.
+    /// @param admin Grants and revokes the organization's issuer role.
     /// @return organizationId The new organization's id (from 1).
     function createOrganization(address admin) external onlyRole(REGISTRAR_ROLE) returns (uint64 organizationId) {
         organizationId = ++_organizationCount;
+        // Its allowance slot is written here, once, so that its first issue updates a slot (2,900 gas) instead of
+        // creating one (22,100).
+        _organizations[organizationId].periodIndex = uint48(block.timestamp / _allowancePeriod);
         bytes32 adminRole = organizationAdminRole(organizationId);
         _setRoleAdmin(organizationIssuerRole(organizationId), adminRole);
         _grantRole(adminRole, admin);
@@ -181,11 +215,113 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         return _organizationCount;
     }
 
+    // ---------------------------------------------------------------- issuing limits (IIssuingLimits)
+
+    /// @notice Sets the most points an event may be worth when it is created; events created before keep theirs.
+    /// Governance only.
+    /// @param points The cap, from 1 to 2^32 - 1.
+    function setMaxEventPoints(uint256 points) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (points == 0 || points > type(uint32).max) revert InvalidIssuingLimit(points);
+        _maxEventPoints = uint32(points);
+        _emitIssuingLimits();
+    }
+
+    /// @notice Sets the points an organization may issue per period unless it has an allowance of its own.
+    /// Governance only.
+    /// @param points The default allowance, up to 2^64 - 1; 0 lets only organizations with their own allowance
+    /// issue points.
+    function setDefaultAllowance(uint256 points) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (points > type(uint64).max) revert InvalidIssuingLimit(points);
+        _defaultAllowance = uint64(points);
+        _emitIssuingLimits();
+    }
+
+    /// @notice Sets the length of the allowance period. The current window then follows the new length: an
+    /// organization's count starts again at zero unless its window index happens to stay the same. Governance only.
+    /// @param periodSeconds From 1 hour to 366 days.
+    function setAllowancePeriod(uint256 periodSeconds) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (periodSeconds < 1 hours || periodSeconds > 366 days) revert InvalidIssuingLimit(periodSeconds);
+        _allowancePeriod = uint32(periodSeconds);
+        _emitIssuingLimits();
+    }
+
+    /// @notice Gives an organization an allowance of its own, which replaces the default allowance for it; what it
+    /// issued in the current period still counts. Governance only.
+    /// @param organizationId The organization.
+    /// @param points Its allowance per period, up to 2^64 - 1; 0: it may issue no points.
+    function setOrganizationAllowance(uint64 organizationId, uint256 points) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        OrganizationState storage state = _existingOrganization(organizationId);
+        if (points > type(uint64).max) revert InvalidIssuingLimit(points);
+        state.allowance = uint64(points);
+        state.custom = true;
+        emit OrganizationAllowanceChanged(organizationId, uint64(points), true);
+    }
+
+    /// @notice Puts an organization back on the default allowance. Governance only.
+    /// @param organizationId The organization.
+    function useDefaultAllowance(uint64 organizationId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        OrganizationState storage state = _existingOrganization(organizationId);
+        state.allowance = 0;
+        state.custom = false;
+        emit OrganizationAllowanceChanged(organizationId, _defaultAllowance, false);
+    }
+
+    /// @notice Suspends an organization: its issuers can no longer create or update events, issue or revoke, and
+    /// their vouchers no longer claim. The guardian or governance; only governance lifts it.
+    /// @param organizationId The organization.
+    function suspendOrganization(uint64 organizationId) external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(DEFAULT_ADMIN_ROLE);
+        _existingOrganization(organizationId).suspended = true;
+        emit OrganizationSuspended(organizationId, msg.sender);
+    }
+
+    /// @notice Lifts an organization's suspension. Governance only.
+    /// @param organizationId The organization.
+    function resumeOrganization(uint64 organizationId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _existingOrganization(organizationId).suspended = false;
+        emit OrganizationResumed(organizationId);
+    }
+
+    /// @notice The limits in force.
+    /// @return maxEventPoints Most points an event may be worth when it is created.
+    /// @return defaultAllowance Points an organization without an allowance of its own may issue per period.
+    /// @return allowancePeriod Length of an allowance period, in seconds.
+    function issuingLimits()
+        external
+        view
+        returns (uint32 maxEventPoints, uint64 defaultAllowance, uint32 allowancePeriod)
+    {
+        return (_maxEventPoints, _defaultAllowance, _allowancePeriod);
+    }
+
+    /// @notice An organization's allowance and what it issued in the current period.
+    /// @param organizationId The organization.
+    /// @return allowance Points it may issue per period (its own, or the default).
+    /// @return issuedThisPeriod Points it issued in the current period.
+    /// @return periodEnd The last second of the current period.
+    /// @return custom Whether `allowance` is its own.
+    /// @return suspended Whether it is suspended.
+    function organizationAllowance(uint64 organizationId)
+        external
+        view
+        returns (uint64 allowance, uint64 issuedThisPeriod, uint48 periodEnd, bool custom, bool suspended)
+    {
+        OrganizationState memory state = _existingOrganization(organizationId);
+        uint256 period = _allowancePeriod;
+        uint256 index = block.timestamp / period;
+        allowance = state.custom ? state.allowance : _defaultAllowance;
+        issuedThisPeriod = state.periodIndex == index ? state.issuedThisPeriod : 0;
+        periodEnd = uint48((index + 1) * period - 1);
+        custom = state.custom;
+        suspended = state.suspended;
+    }
+
     // ---------------------------------------------------------------- events
 
-    /// @notice Creates an event of `organizationId`. Issuers of that organization only.
+    /// @notice Creates an event of `organizationId`. Issuers of that organization only, while it is not suspended.
+    /// @param organizationId The organization whose event it is.
     /// @param uri_ Metadata URI (may contain `{id}`); empty to use the default URI.
-    /// @param points Participation points each badge credits.
+    /// @param points Participation points each badge credits; at most the cap ({issuingLimits}).
     /// @param claimStart First second at which badges can be issued or claimed.
     /// @param claimEnd Last second at which badges can be issued or claimed.
     /// @param capacity Most badges the event may have; 0 for no limit.
@@ -200,6 +336,9 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     ) external returns (uint256 eventId) {
         if (organizationId == 0 || organizationId > _organizationCount) revert UnknownOrganization(organizationId);
         _checkIssuer(organizationId);
+        _checkNotSuspended(organizationId);
+        uint32 maxEventPoints = _maxEventPoints;
+        if (points > maxEventPoints) revert EventPointsAboveCap(points, maxEventPoints);
         if (claimEnd <= claimStart) revert InvalidClaimWindow(claimStart, claimEnd);
         eventId = ++_eventCount;
         _events[eventId] = BadgeEvent(organizationId, points, capacity, 0, claimStart, claimEnd);
@@ -210,7 +349,12 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     }
 
     /// @notice Changes an event's claim window, capacity and metadata URI (its points never change). Issuers of
-    /// the event's organization only.
+    /// the event's organization only, while it is not suspended.
+    /// @param eventId The event.
+    /// @param uri_ Metadata URI (may contain `{id}`); empty to use the default URI.
+    /// @param claimStart First second at which badges can be issued or claimed.
+    /// @param claimEnd Last second at which badges can be issued or claimed.
+    /// @param capacity Most badges the event may have (not below those issued); 0 for no limit.
     function updateEvent(
         uint256 eventId,
         string calldata uri_,
@@ -219,7 +363,9 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         uint32 capacity
     ) external {
         BadgeEvent storage badgeEvent = _existingEvent(eventId);
-        _checkIssuer(badgeEvent.organizationId);
+        uint64 organizationId = badgeEvent.organizationId;
+        _checkIssuer(organizationId);
+        _checkNotSuspended(organizationId);
         if (claimEnd <= claimStart) revert InvalidClaimWindow(claimStart, claimEnd);
         if (capacity != 0 && capacity < badgeEvent.issued) revert CapacityBelowIssued(capacity, badgeEvent.issued);
         badgeEvent.claimStart = claimStart;
@@ -243,11 +389,15 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     // ---------------------------------------------------------------- issuance
 
     /// @notice Issues the badge of `eventId` to each of `recipients` in one transaction. Issuers of the event's
-    /// organization only, within the claim window and capacity; reverts if anyone already holds it.
+    /// organization only, while it is not suspended, within the claim window, the capacity and the organization's
+    /// allowance (recipients times the event's points); reverts if anyone already holds it.
+    /// @param eventId The event.
+    /// @param recipients Who receive its badge and points.
     function issue(uint256 eventId, address[] calldata recipients) external {
         BadgeEvent storage badgeEvent = _existingEvent(eventId);
         BadgeEvent memory settings = badgeEvent;
         _checkIssuer(settings.organizationId);
+        _charge(settings.organizationId, recipients.length * settings.points);
         _checkOpen(eventId, settings, recipients.length);
         badgeEvent.issued = settings.issued + uint32(recipients.length);
         uint256 bucket = eventId >> 8;
@@ -264,13 +414,19 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     }
 
     /// @notice Issues the badge of `eventId` to `recipient` with a voucher signed by an issuer of the event's
-    /// organization (EIP-712 `Claim`). Anyone may submit it; it works once per (event, holder).
+    /// organization (EIP-712 `Claim`). Anyone may submit it; it works once per (event, holder), while the
+    /// organization is not suspended and within its allowance (the event's points).
+    /// @param recipient Who receives the badge and its points.
+    /// @param eventId The event.
+    /// @param deadline Last second at which the voucher may be used.
+    /// @param signature The issuer's EIP-712 signature of `Claim(recipient, eventId, deadline)`.
     function claim(address recipient, uint256 eventId, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         BadgeEvent storage badgeEvent = _existingEvent(eventId);
         BadgeEvent memory settings = badgeEvent;
         address signer = _recover(keccak256(abi.encode(CLAIM_TYPEHASH, recipient, eventId, deadline)), signature);
         if (!isIssuer(settings.organizationId, signer)) revert InvalidVoucherSigner(signer);
+        _charge(settings.organizationId, settings.points);
         _checkOpen(eventId, settings, 1);
         uint256 bucket = eventId >> 8;
         uint256 bit = 1 << (eventId & 0xff);
@@ -284,10 +440,15 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     }
 
     /// @notice Revokes a badge issued by mistake, with the reason, and removes its points. Issuers of the event's
-    /// organization only.
+    /// organization only, while it is not suspended. The points do not return to the organization's allowance.
+    /// @param eventId The event.
+    /// @param holder Who holds the badge.
+    /// @param reason Why it is revoked (in the {BadgeRevoked} event).
     function revoke(uint256 eventId, address holder, string calldata reason) external {
         BadgeEvent storage badgeEvent = _existingEvent(eventId);
-        _checkIssuer(badgeEvent.organizationId);
+        uint64 organizationId = badgeEvent.organizationId;
+        _checkIssuer(organizationId);
+        _checkNotSuspended(organizationId);
         uint256 bucket = eventId >> 8;
         uint256 bit = 1 << (eventId & 0xff);
         uint256 held = _badges[holder][bucket];
@@ -393,14 +554,16 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         return address(_points);
     }
 
-    /// @notice ERC-165: ERC-1155, its metadata extension, ERC-5633 and AccessControl.
+    /// @notice ERC-165: ERC-1155, its metadata extension, ERC-5633, {IIssuingLimits} and AccessControl.
     function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
         return interfaceId == type(IERC1155).interfaceId || interfaceId == type(IERC1155MetadataURI).interfaceId
-            || interfaceId == type(IERC5633).interfaceId || super.supportsInterface(interfaceId);
+            || interfaceId == type(IERC5633).interfaceId || interfaceId == type(IIssuingLimits).interfaceId
+            || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
 
+    /// @dev Sets `recipient`'s badge bit of `eventId`; reverts for the zero address or a badge already held.
     function _award(uint256 eventId, uint256 bucket, uint256 bit, address recipient) private {
         if (recipient == address(0)) revert InvalidRecipient(recipient);
         uint256 held = _badges[recipient][bucket];
@@ -409,6 +572,7 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         emit TransferSingle(msg.sender, address(0), recipient, eventId, 1);
     }
 
+    /// @dev Moves every badge of `from` to `to` (see {migrateWithSignature}), then its points and voting power.
     function _migrate(address from, address to) private {
         if (to == address(0) || to == from) revert InvalidMigration(from, to);
         uint256 buckets = (_eventCount >> 8) + 1;
@@ -462,15 +626,54 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         }
     }
 
+    /// @dev Counts `requested` points against the organization's allowance of the current window, after checking that
+    /// it is not suspended: one read of its slot, and one write when points are counted (a badge worth 0 points
+    /// counts nothing). The count starts again at zero when the window index (block.timestamp / allowancePeriod)
+    /// differs from the one of its last issue. `requested` is at most recipients x 2^32, so it cannot overflow, and
+    /// the new count is at most the allowance, so it fits in 64 bits.
+    function _charge(uint64 organizationId, uint256 requested) private {
+        OrganizationState storage stored = _organizations[organizationId];
+        OrganizationState memory state = stored;
+        if (state.suspended) revert OrganizationIsSuspended(organizationId);
+        if (requested == 0) return;
+        uint48 index = uint48(block.timestamp / _allowancePeriod);
+        uint256 issued = state.periodIndex == index ? state.issuedThisPeriod : 0;
+        uint256 allowance = state.custom ? state.allowance : _defaultAllowance;
+        // governance may have lowered the allowance below what was issued in this window
+        uint256 remaining = allowance > issued ? allowance - issued : 0;
+        if (requested > remaining) revert AllowanceExceeded(organizationId, requested, remaining);
+        stored.issuedThisPeriod = uint64(issued + requested);
+        stored.periodIndex = index;
+    }
+
+    /// @dev Reverts if the organization is suspended.
+    function _checkNotSuspended(uint64 organizationId) private view {
+        if (_organizations[organizationId].suspended) revert OrganizationIsSuspended(organizationId);
+    }
+
+    /// @dev The state of a registered organization; reverts for an unknown id.
+    function _existingOrganization(uint64 organizationId) private view returns (OrganizationState storage) {
+        if (organizationId == 0 || organizationId > _organizationCount) revert UnknownOrganization(organizationId);
+        return _organizations[organizationId];
+    }
+
+    /// @dev Emits the limits in force.
+    function _emitIssuingLimits() private {
+        emit IssuingLimitsChanged(_maxEventPoints, _defaultAllowance, _allowancePeriod);
+    }
+
+    /// @dev The settings of an existing event; reverts for an unknown id.
     function _existingEvent(uint256 eventId) private view returns (BadgeEvent storage badgeEvent) {
         badgeEvent = _events[eventId];
         if (badgeEvent.organizationId == 0) revert UnknownEvent(eventId);
     }
 
+    /// @dev Reverts unless the caller is an issuer of the organization.
     function _checkIssuer(uint64 organizationId) private view {
         if (!isIssuer(organizationId, msg.sender)) revert NotIssuer(organizationId, msg.sender);
     }
 
+    /// @dev Reverts outside the event's claim window, or when `count` more badges would pass its capacity.
     function _checkOpen(uint256 eventId, BadgeEvent memory settings, uint256 count) private view {
         if (block.timestamp < settings.claimStart || block.timestamp > settings.claimEnd) {
             revert ClaimWindowClosed(eventId, settings.claimStart, settings.claimEnd);
@@ -480,12 +683,14 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         }
     }
 
+    /// @dev The signer of an EIP-712 message of this contract; reverts on a malformed signature.
     function _recover(bytes32 structHash, bytes calldata signature) private view returns (address signer) {
         ECDSA.RecoverError error;
         (signer, error, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
         if (error != ECDSA.RecoverError.NoError) revert InvalidSignature();
     }
 
+    /// @dev The number of set bits.
     function _popcount(uint256 bits) private pure returns (uint256 count) {
         while (bits != 0) {
             bits &= bits - 1;

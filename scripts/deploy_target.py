@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
+from web3 import Web3
 
 from scripts.suite import COUNTING_MODES, GovernanceSettings, TxPolicy
 
@@ -20,6 +21,9 @@ NETWORKS_FILE = ROOT / "tools" / "networks.yaml"
 CONFIG_FILE = Path(os.environ.get("KYOSO_DEPLOY_CONFIG", ROOT / "scripts" / "deploy-config.yaml"))
 DEVELOPMENT_CHAIN_ID = 31337
 GWEI = 10**9
+# setting -> bounds ParticipationBadges enforces (InvalidIssuingLimit), checked before anything is sent
+ISSUING_LIMITS = (("max_event_points", 1, 2**32 - 1), ("points_allowance", 0, 2**64 - 1),
+                  ("allowance_period_s", 3600, 366 * 24 * 3600))
 
 
 class DeployError(RuntimeError):
@@ -68,9 +72,24 @@ def governance_settings(network: str, overrides: dict | None = None) -> Governan
     unknown = sorted(set(values) - known)
     if unknown:
         raise DeployError(f"{CONFIG_FILE.name}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if isinstance(values.get("guardian"), int):
+        raise DeployError(f"{CONFIG_FILE.name}: write the guardian's address in quotes (YAML reads an unquoted 0x... "
+                          "as a number)")
+    if not values.get("guardian"):
+        values["guardian"] = None  # `guardian: ""` in the config: no guardian
+    elif not isinstance(values["guardian"], str) or not Web3.is_address(values["guardian"]):
+        raise DeployError(f"{CONFIG_FILE.name}: guardian must be an address (0x and 40 hex digits) or \"\" for none, "
+                          f"not {values['guardian']!r}")
+    else:
+        values["guardian"] = Web3.to_checksum_address(values["guardian"])
     settings = GovernanceSettings(**values)
     if settings.counting not in COUNTING_MODES:
         raise DeployError(f"counting must be one of {', '.join(COUNTING_MODES)}, not {settings.counting!r}")
+    for name, low, high in ISSUING_LIMITS:
+        value = getattr(settings, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+            raise DeployError(f"{CONFIG_FILE.name}: {name} must be a whole number from {low:,} to {high:,}, "
+                              f"not {value!r}")
     return settings
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -126,6 +127,12 @@ def seed(base: str, rpc_url: str | None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     org_ids = [client.post("/organizations", json={"name_ja": ja, "name_en": en}, headers=headers).json()["id"]
                for ja, en in ORGANIZATIONS]
+    # New organizations wait for a steward. The operator makes the demo organizer one (backend/admin.py, on the
+    # backend's database), and the steward approves the demo's organizations: then they are registered on chain.
+    subprocess.run([sys.executable, "-m", "backend.admin", "steward", "grant", ORGANIZER_EMAIL], check=True,
+                   stdout=subprocess.DEVNULL)
+    for org_id in org_ids:
+        client.post(f"/organizations/{org_id}/approve", headers=headers).raise_for_status()
     today = datetime.now(JST).replace(hour=10, minute=0, second=0, microsecond=0)
     event_ids = []
     for org, title_ja, title_en, category, venue, days, points in EVENTS:

@@ -12,7 +12,9 @@ Wiring, in order (the deployer holds no power at the end):
 4. KyosoTimelock with the deployer as temporary admin, anyone as executor;
 5. the governor (simple or quadratic counting), which the points ledger accepts snapshots from;
 6. the governor becomes the timelock's proposer and canceller; the registrar may create organizations;
-7. the timelock becomes admin of the badge contract and owner of the points ledger; the deployer renounces all.
+7. the issuing limits, when the settings give them (otherwise the contract's default: no limit), and the guardian,
+   when there is one: it may suspend organizations on the badge contract and cancel the timelock's queued operations;
+8. the timelock becomes admin of the badge contract and owner of the points ledger; the deployer renounces all.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class GovernanceSettings:
     default_uri: str = "http://127.0.0.1:8000/metadata/{id}.json"
     points_name: str = "Kyoso Participation Points"
     points_symbol: str = "KYOSO"
+    # What an organization may issue (ParticipationBadges, IIssuingLimits). None leaves the contract's default, no
+    # limit, which the tests and benchmarks rely on; the deploy config sets real ones.
+    max_event_points: int | None = None  # most points an event may be worth
+    points_allowance: int | None = None  # points an organization may issue per period (the default allowance)
+    allowance_period_s: int = 30 * 24 * 60 * 60  # length of that period: 1 hour to 366 days
+    guardian: str | None = None  # may suspend organizations and cancel queued timelock operations (a city's multisig)
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ def deploy_suite(w3: Web3, signer: Signer, registrar: str, settings: GovernanceS
     """Deploys every contract, wires every role, and leaves the signer with none."""
     if settings.counting not in COUNTING_MODES:
         raise ValueError(f"counting must be one of {sorted(COUNTING_MODES)}, not {settings.counting!r}")
+    if settings.guardian and not Web3.is_address(settings.guardian):
+        raise ValueError(f"guardian must be an address, not {settings.guardian!r}")
     sender = _Sender(w3, signer, policy or TxPolicy())
     deployer, registrar = sender.address, Web3.to_checksum_address(registrar)
     deployed: dict[str, DeployedContract] = {}
@@ -172,6 +182,17 @@ def deploy_suite(w3: Web3, signer: Signer, registrar: str, settings: GovernanceS
     call("timelock.grant CANCELLER", timelock, "grantRole", timelock.functions.CANCELLER_ROLE().call(),
          governor.address)
     call("badges.grant REGISTRAR", badges, "grantRole", badges.functions.REGISTRAR_ROLE().call(), registrar)
+    if settings.max_event_points is not None:
+        call("badges.setMaxEventPoints", badges, "setMaxEventPoints", settings.max_event_points)
+    if settings.points_allowance is not None:
+        call("badges.setDefaultAllowance", badges, "setDefaultAllowance", settings.points_allowance)
+    if settings.allowance_period_s != badges.functions.issuingLimits().call()[2]:
+        call("badges.setAllowancePeriod", badges, "setAllowancePeriod", settings.allowance_period_s)
+    if settings.guardian:
+        guardian = Web3.to_checksum_address(settings.guardian)
+        call("badges.grant GUARDIAN", badges, "grantRole", badges.functions.GUARDIAN_ROLE().call(), guardian)
+        call("timelock.grant CANCELLER to guardian", timelock, "grantRole",
+             timelock.functions.CANCELLER_ROLE().call(), guardian)
     admin_role = badges.functions.DEFAULT_ADMIN_ROLE().call()
     call("badges.grant admin to timelock", badges, "grantRole", admin_role, timelock.address)
     call("badges.renounce admin", badges, "renounceRole", admin_role, deployer)

@@ -178,7 +178,8 @@ def main() -> int:
     wait_until("The API", api, api_healthy, None)
     base = f"http://127.0.0.1:{api_port}"
     if os.environ.get("KYOSO_SEED", "1") != "0":
-        seeded = start("seed", [sys.executable, "scripts/seed.py", base, f"http://127.0.0.1:{chain_port}"])
+        seeded = start("seed", [sys.executable, "scripts/seed.py", base, f"http://127.0.0.1:{chain_port}"],
+                       env=api_env)  # the backend's database: the seed makes its demo organizer a steward
         if seeded.wait() != 0:
             raise StackError("Seeding the demo community failed (see the output above)")
     print(

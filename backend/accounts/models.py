@@ -33,6 +33,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="ja")
     wallet_address: Mapped[str] = mapped_column(String(42), unique=True)
     wallet_kind: Mapped[WalletKind] = mapped_column(Enum(WalletKind, native_enum=False))
+    # a steward of the community: approves and suspends organizations (granted by an operator, never through the API)
+    is_steward: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
 

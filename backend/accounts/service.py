@@ -17,7 +17,7 @@ from backend.claims.schemas import BadgePublic
 from backend.claims.service import claim_public
 from backend.events.models import Event
 from backend.organizations.models import Membership
-from backend.platform.errors import Conflict, Unauthorized
+from backend.platform.errors import Conflict, NotFound, Unauthorized
 from backend.platform.keys import KeyVault
 from backend.platform.orm import utcnow
 from backend.platform.security import TOKEN_BYTES, hash_password, new_secret, secret_hash, verify_password
@@ -135,3 +135,14 @@ def delete_account(*, session: Session, user: User, password: str) -> None:
     user.deleted_at = utcnow()
     user.custodial_key = None  # nobody can log in any more; the key is destroyed, the badges stay pseudonymous
     session.commit()
+
+
+def set_steward(*, session: Session, email: str, steward: bool) -> User:
+    """Makes the member with `email` a steward of the community, or no longer one. An operator's act (`python -m
+    backend.admin steward ...`), never reachable through the API: stewards decide which organizations may issue."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None)))
+    if user is None:
+        raise NotFound("account_not_found")
+    user.is_steward = steward
+    session.commit()
+    return user

@@ -8,10 +8,11 @@ from backend.governance import router as governance
 from backend.missions import router as missions
 from backend.organizations import router as organizations
 from backend.perks import router as perks
+from backend.reports import router as reports
 
 API_PREFIX = "/api"
 
 api_router = APIRouter()
 for module in (health, accounts, organizations, events, claims, perks, missions,
-               governance):
+               governance, reports):
     api_router.include_router(module.router)

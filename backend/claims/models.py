@@ -27,6 +27,9 @@ class ClaimStatus(str, enum.Enum):
     submitted = "submitted"  # in a signed transaction sent to the chain
     confirmed = "confirmed"  # in a block, with its transaction hash and block number
     failed = "failed"  # gave up, with a reason
+    # A mission's badge the member earned while the organization's gas budget had no room: kept, and made `accepted`
+    # once the budget has room again (backend/missions/awards.py pay_owed). Claims by code are refused instead.
+    owed = "owed"
 
 
 class ClaimMethod(str, enum.Enum):

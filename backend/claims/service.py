@@ -7,6 +7,7 @@ A claim is answered at once with `accepted` (stored; nothing is lost from here o
 from __future__ import annotations
 
 import hmac
+from datetime import datetime, timezone
 
 import anyio.to_thread
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
@@ -18,7 +19,9 @@ from backend.claims.models import Claim, ClaimMethod, ClaimStatus
 from backend.claims.schemas import ClaimPublic
 from backend.events.models import ClaimCode, Event
 from backend.events.service import kiosk_code_matches
-from backend.organizations import gas_budget
+from backend.organizations import allowance, gas_budget
+from backend.organizations.models import IssuingLimits, Organization
+from backend.organizations.service import refuse_unless_issuing
 from backend.platform import throttle
 from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
 from backend.platform.group_commit import GroupCommitter
@@ -33,8 +36,11 @@ WALLET_MOVING_RETRY_AFTER_S = 30  # a wallet export is one transaction, confirme
 _FOUND = (select(Event, throttle.locked_until(),
                  exists().where(WalletExport.user_id == bindparam("user_id"),
                                 WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
-                 Claim.id, Claim.status)
+                 Claim.id, Claim.status, Organization.status, Organization.name_en,
+                 IssuingLimits.max_event_points, IssuingLimits.default_allowance, IssuingLimits.allowance_period_s)
+          .join(Organization, Organization.id == Event.organization_id)
           .outerjoin(Claim, and_(Claim.event_id == Event.id, Claim.user_id == bindparam("user_id")))
+          .outerjoin(IssuingLimits, IssuingLimits.id == allowance.LIMITS_ROW)
           .where(Event.id == bindparam("event_id")))
 _DELETE_FAILED = delete(Claim).where(Claim.id == bindparam("claim_id"), Claim.status == ClaimStatus.failed)
 _HOLDERS = select(func.count()).select_from(Claim).where(Claim.event_id == bindparam("event_id"),
@@ -92,8 +98,10 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
                                      "throttle_keys": list(limits)}).one_or_none()
     if found is None:
         raise NotFound("event_not_found")
-    event, locked_until, exporting, existing_id, existing_status = found
+    (event, locked_until, exporting, existing_id, existing_status, org_status, org_name,
+     *limit_values) = found
     throttle.refuse_if_locked_until(locked_until)
+    refuse_unless_issuing(org_status, org_name)
     if exporting:
         raise Conflict("wallet_moving", retry_after=WALLET_MOVING_RETRY_AFTER_S)
     if existing_id is not None and existing_status != ClaimStatus.failed:
@@ -103,6 +111,7 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
         session.close()  # no connection held across an await (see the vote route)
         await anyio.to_thread.run_sync(_count_failure, session, limits)
     now = utcnow()
+    limits = allowance.Limits(*limit_values) if limit_values[0] is not None else None
     if not event.claim_start <= now <= event.claim_end:
         raise Forbidden("claim_window_closed", claim_start=event.claim_start.isoformat(),
                         claim_end=event.claim_end.isoformat())
@@ -116,7 +125,10 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
         if event.capacity and tx.scalar(_HOLDERS, {"event_id": event_id}) >= event.capacity:
             raise Conflict("event_full")
         if not gas_budget.reserve(tx, event.organization_id):
-            raise PaymentRequired("gas_budget_exhausted")
+            raise PaymentRequired("gas_budget_exhausted", organization=org_name)
+        if not allowance.reserve(tx, event.organization_id, event.points, limits, now):
+            raise Conflict("points_allowance_exhausted", organization=org_name, points=event.points,
+                           resets_at=datetime.fromtimestamp(limits.window_end(now) + 1, timezone.utc).isoformat())
         if code is not None and tx.execute(_SPEND_CODE, {"spent_code": code.code_hash, "now": now}).rowcount != 1:
             raise Gone("code_already_used")
         return tx.execute(_STORE, {"user_id": user.id, "event_id": event_id, "recipient": user.wallet_address,

@@ -14,9 +14,11 @@ router = APIRouter(tags=["events"])
 
 
 @router.post("/organizations/{organization_id}/events", response_model=EventPublic,
-             status_code=status.HTTP_201_CREATED, responses=errors(403))
+             status_code=status.HTTP_201_CREATED, responses=errors(402, 403, 429))
 def create_event(organization_id: DbId, body: EventCreate, session: SessionDep, user: CurrentUser):
-    """Creates an event of the organization (its organizers only); the relayer registers it on chain."""
+    """Creates an event of the organization (its organizers only); the relayer registers it on chain. 402 once the
+    organization's gas budget has no room for it; 429 beyond the events an organization or account may create per
+    hour."""
     event = service.create_event(session=session, user=user, organization_id=organization_id, body=body)
     return service.event_public(event)
 
@@ -45,7 +47,7 @@ def event_stats(event_id: DbId, session: SessionDep, user: CurrentUser) -> dict:
 
 
 @router.post("/events/{event_id}/codes", response_model=CodesPublic, status_code=status.HTTP_201_CREATED,
-             responses=errors(403))
+             responses=errors(402, 403, 429))
 def create_codes(event_id: DbId, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """Single-use claim links (128-bit secrets, stored hashed): shown once, in this response only."""
     urls = service.create_codes(session=session, user=user, event_id=event_id, count=body.count,
@@ -54,7 +56,7 @@ def create_codes(event_id: DbId, body: CodesCreate, session: SessionDep, setting
 
 
 @router.post("/events/{event_id}/code-sheet", response_class=Response,
-             responses={**errors(403), 200: {"content": {"image/png": {}}}})
+             responses={**errors(402, 403, 429), 200: {"content": {"image/png": {}}}})
 def code_sheet(event_id: DbId, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """A printable PNG sheet of single-use QR codes (new codes each time; they are not stored in clear)."""
     png = service.code_sheet(session=session, user=user, event_id=event_id, count=body.count,

@@ -18,12 +18,14 @@ from backend.events.models import ClaimCode, Event
 from backend.events.qr_sheet import sheet_png
 from backend.events.schemas import EventCreate, EventPublic, EventUpdate, KioskPublic
 from backend.missions.models import Mission
+from backend.organizations import allowance, gas_budget
 from backend.organizations.service import ORGANIZERS, membership_of
-from backend.platform.errors import NotFound
+from backend.platform import rate_limits, throttle
+from backend.platform.errors import NotFound, Unprocessable
 from backend.platform.security import new_secret, secret_hash
 
 __all__ = [
-    "claim_url", "code_sheet", "code_sheet_filename", "create_codes", "create_event", "event_public", "event_stats",
+    "check_points_cap", "claim_url", "code_sheet", "code_sheet_filename", "create_codes", "create_event", "event_public", "event_stats",
     "events_by_ids", "events_of_organization", "get_event", "kiosk", "kiosk_code_matches", "list_events",
     "organizer_event", "update_event",
 ]
@@ -57,8 +59,15 @@ def claim_url(base: str, event_id: int, **params: str) -> str:
 
 
 def create_event(*, session: Session, user: User, organization_id: int, body: EventCreate) -> Event:
-    """An event of the organization (its organizers only); the relayer registers it on chain."""
-    membership_of(session=session, user=user, organization_id=organization_id, roles=ORGANIZERS)
+    """An event of the organization (its organizers only); the relayer registers it on chain once the organization is
+    approved. Its points may not pass the community's cap per event (the contract would refuse it). What putting it
+    on chain costs is reserved in the organization's gas budget (402 when it has no room), and events are limited per
+    organization and per account (429; backend/platform/rate_limits.py): both in the event's own transaction."""
+    membership = membership_of(session=session, user=user, organization_id=organization_id, roles=ORGANIZERS)
+    check_points_cap(session=session, points=body.points)
+    gas_budget.reserve_event(session, organization_id)
+    throttle.take(session, rate_limits.events(organization_id=organization_id, user_id=user.id),
+                  organization=membership.organization.name_en)
     event = Event(
         organization_id=organization_id, title_ja=body.title_ja, title_en=body.title_en,
         description_ja=body.description_ja, description_en=body.description_en, category=body.category,
@@ -69,6 +78,14 @@ def create_event(*, session: Session, user: User, organization_id: int, body: Ev
     session.add(event)
     session.commit()
     return event
+
+
+def check_points_cap(*, session: Session, points: int) -> None:
+    """An event (or a mission's badge) may not credit more points than the community's cap per event, which the badge
+    contract enforces: refused here before anything is stored or sent."""
+    limits = allowance.limits_of(session)
+    if limits is not None and points > limits.max_event_points:
+        raise Unprocessable("event_points_above_cap", points=points, cap=limits.max_event_points)
 
 
 def update_event(*, session: Session, user: User, event_id: int, body: EventUpdate) -> Event:
@@ -118,8 +135,13 @@ def _new_codes(session: Session, event: Event, count: int, base_url: str) -> lis
 
 
 def create_codes(*, session: Session, user: User, event_id: int, count: int, base_url: str) -> list[str]:
-    """`count` single-use claim links (128-bit secrets, stored hashed: the links exist only in this answer)."""
+    """`count` single-use claim links (128-bit secrets, stored hashed: the links exist only in this answer). Refused
+    (402) once the organization's gas budget cannot pay another claim, and limited per organization and per account
+    as sheets (429)."""
     event = organizer_event(session=session, user=user, event_id=event_id, roles=ORGANIZERS)
+    gas_budget.refuse_if_spent(session, event.organization_id)
+    throttle.take(session, rate_limits.code_sheets(organization_id=event.organization_id, user_id=user.id),
+                  organization=event.organization.name_en)
     return _new_codes(session, event, count, base_url)
 
 

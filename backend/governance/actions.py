@@ -22,6 +22,11 @@ PARAMETERS: dict[str, tuple[str, str, int, int]] = {
     "proposal_threshold": ("governor", "setProposalThreshold", 0, 10**12),
     "quorum_percent": ("governor", "updateQuorumNumerator", 1, 100),
     "timelock_delay": ("timelock", "updateDelay", 0, 30 * 24 * 3600),
+    # what an organization may issue (ParticipationBadges, docs/governance.md "Who may issue, and how much")
+    "max_event_points": ("badges", "setMaxEventPoints", 1, 1_000_000),
+    "points_allowance": ("badges", "setDefaultAllowance", 0, 10**12),
+    "allowance_period": ("badges", "setAllowancePeriod", 3600, 366 * 24 * 3600),
+    "organization_allowance": ("badges", "setOrganizationAllowance", 0, 10**12),  # of one organization
 }
 
 
@@ -52,7 +57,10 @@ def grant(recipient: str, amount: int, token: str | None) -> Actions:
     return Actions([token], [0], [ERC20_TRANSFER + encode(["address", "uint256"], [recipient, amount])])
 
 
-def parameter_change(governor: Contract, timelock: Contract, name: str, value: int) -> Actions:
+def parameter_change(contracts, name: str, value: int, organization_chain_id: int | None = None) -> Actions:
+    """`contracts`: the deployment's governor, timelock and badges; `organization_chain_id` for a parameter of one
+    organization."""
     contract_name, function, _low, _high = PARAMETERS[name]
-    contract = governor if contract_name == "governor" else timelock
-    return Actions([contract.address], [0], [bytes.fromhex(contract.encode_abi(function, args=[value])[2:])])
+    contract = getattr(contracts, contract_name)
+    args = [value] if organization_chain_id is None else [organization_chain_id, value]
+    return Actions([contract.address], [0], [bytes.fromhex(contract.encode_abi(function, args=args)[2:])])

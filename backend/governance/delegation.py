@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import User, WalletKind
 from backend.claims.models import PointsBalance
-from backend.governance import ballots
+from backend.governance import ballots, budget
 from backend.governance.models import Delegation, RelayStatus
 from backend.governance.public import delegation_public
 from backend.governance.schemas import DelegationCreate, DelegationPublic, DelegationStatePublic
@@ -78,6 +78,7 @@ def delegate(*, session: Session, points, vault, user: User, body: DelegationCre
     now = time.time() if now is None else now
     custodial = user.wallet_kind == WalletKind.custodial
     check_none_pending(session=session, user=user)
+    budget.refuse_delegation_if_spent(session=session)  # backend/governance/budget.py: why delegations, not votes
     nonce = points.functions.nonces(user.wallet_address).call()
     if custodial:
         if body.signature is not None:

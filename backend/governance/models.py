@@ -78,6 +78,8 @@ class Proposal(Base):
     quorum: Mapped[int | None] = mapped_column(BigInteger)  # fixed once the snapshot has passed
     eta: Mapped[int | None] = mapped_column(BigInteger)  # executable from this timestamp, once queued
     queued_tx: Mapped[str | None] = mapped_column(String(66))
+    # the id of its operation on the timelock, once queued: the guardian cancels that (backend/governance/record.py)
+    timelock_id: Mapped[str | None] = mapped_column(String(66), index=True)
     executed_tx: Mapped[str | None] = mapped_column(String(66))
     executed_at: Mapped[datetime | None]
     canceled: Mapped[bool] = mapped_column(default=False)
@@ -137,3 +139,17 @@ class Delegation(Base):
     tx_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_txs.id"))
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GovernanceBudget(Base):
+    """The community's governance gas budget, which the sponsor sets: one row, id 1 (backend/governance/budget.py).
+    The relayer adds to `gas_used` the gas of every transaction it sends for governance rather than for an
+    organization (members' proposals and their keys' top-ups, votes, delegations, queue, execute, moves to an own
+    wallet)."""
+
+    __tablename__ = "governance_budget"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gas_budget: Mapped[int] = mapped_column(BigInteger)
+    gas_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import ExportStatus, User, WalletExport, WalletKind
 from backend.governance import actions as proposal_actions
-from backend.governance import ballots
+from backend.governance import ballots, budget
 from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
 from backend.governance.public import vote_public
 from backend.governance.schemas import GovernancePublic, ProposalCreate, ProposalPublic, TransactionPublic, VoteTally
@@ -29,6 +29,8 @@ from backend.governance.treasury import (
     to_whole_units,
     token_info,
 )
+from backend.organizations import service as organizations
+from backend.platform import rate_limits, throttle
 from backend.platform.chain.eip712 import for_wallet, typed_data
 from backend.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 
@@ -180,14 +182,18 @@ def check_treasury_covers(*, amount: int, held: int, decimals: int, symbol: str)
         raise Conflict("treasury_insufficient", held=to_whole_units(held, decimals), symbol=symbol)
 
 
-def actions_for(*, body: ProposalCreate, w3, contracts) -> tuple[proposal_actions.Actions, dict]:
+def actions_for(*, session: Session, body: ProposalCreate, w3, contracts) -> tuple[proposal_actions.Actions, dict]:
     """The on-chain actions of a new proposal and the columns that describe them."""
     if body.kind == "text":
         return proposal_actions.text_decision(contracts.timelock), {}
     if body.kind == "parameter":
         check_parameter_value(parameter=body.parameter, value=body.value)
-        return (proposal_actions.parameter_change(contracts.governor, contracts.timelock, body.parameter, body.value),
-                {"parameter_name": body.parameter, "parameter_value": str(body.value)})
+        name, chain_id = body.parameter, None
+        if body.organization_id is not None:
+            chain_id = organizations.chain_id_of(session=session, organization_id=body.organization_id)
+            name = f"{body.parameter}[{body.organization_id}]"
+        return (proposal_actions.parameter_change(contracts, body.parameter, body.value, chain_id),
+                {"parameter_name": name, "parameter_value": str(body.value)})
     try:
         symbol, decimals = token_info(w3, body.token)
     except NotAToken:
@@ -220,7 +226,7 @@ def create_proposal(*, session: Session, w3, contracts, chain_id: int | None, us
     custodial = user.wallet_kind == WalletKind.custodial
     if custodial:
         check_wallet_not_moving(session=session, user=user)
-    acts, columns = actions_for(body=body, w3=w3, contracts=contracts)
+    acts, columns = actions_for(session=session, body=body, w3=w3, contracts=contracts)
     digest = text_sha256(body.title_ja, body.title_en, body.body_ja, body.body_en)
     text = description(body.title_ja, body.title_en, digest, user.wallet_address)
     proposal_id = contracts.governor.functions.hashProposal(acts.targets, acts.values, acts.calldatas,
@@ -228,6 +234,8 @@ def create_proposal(*, session: Session, w3, contracts, chain_id: int | None, us
     clear_earlier(session=session, proposal_id=proposal_id)
     if contracts.governor.functions.proposalSnapshot(proposal_id).call():  # proposed on chain without the API
         raise Conflict("duplicate_proposal")
+    budget.refuse_proposal_if_spent(session=session)  # the sponsor's governance budget (backend/governance/budget.py)
+    throttle.take(session, rate_limits.proposals(user_id=user.id))  # counted with the proposal, in its transaction
     proposal = Proposal(
         proposal_id=str(proposal_id), proposer_user_id=user.id, proposer_address=user.wallet_address,
         kind=ProposalKind(body.kind), title_ja=body.title_ja, title_en=body.title_en, body_ja=body.body_ja,

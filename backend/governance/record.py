@@ -4,6 +4,8 @@ that advances the indexer's cursor."""
 
 from __future__ import annotations
 
+from eth_abi import encode
+from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,3 +57,22 @@ def record_vote_cast(session: Session, args, tx_hash: str, block: int, points: i
     vote.status, vote.tx_hash, vote.block_number = RelayStatus.confirmed, tx_hash, block
     vote.confirmed_at = vote.confirmed_at or utcnow()
     session.flush()
+
+
+def timelock_operation_id(governor: str, actions: dict, description: str) -> str:
+    """The id under which the governor queued the proposal's batch on the timelock (GovernorTimelockControl:
+    `hashOperationBatch(targets, values, calldatas, 0, bytes20(governor) ^ keccak256(description))`), which the
+    timelock's `Cancelled` event names: a canceller (the guardian) cancels the operation, not the proposal."""
+    batch = Actions.from_json(actions)
+    salt = bytes(a ^ b for a, b in zip(bytes.fromhex(governor.removeprefix("0x")).ljust(32, b"\0"),
+                                       keccak(text=description)))
+    return "0x" + keccak(encode(["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
+                                [batch.targets, batch.values, batch.calldatas, b"\0" * 32, salt])).hex()
+
+
+def record_timelock_cancelled(session: Session, operation_id: str) -> None:
+    """The timelock's queued operation was cancelled (by the guardian, or by the governor's own cancel): its proposal
+    can no longer be executed, and the governor reports it as Canceled."""
+    proposal = session.scalar(select(Proposal).where(Proposal.timelock_id == operation_id))
+    if proposal is not None and proposal.closed_state != "executed":
+        proposal.canceled, proposal.closed_state = True, "canceled"

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from backend.accounts.deps import CurrentUser, LoopUser, OptionalUser
-from backend.governance import delegation, proposals, votes
+from backend.governance import budget, delegation, proposals, votes
 from backend.governance.schemas import (
     DelegationCreate,
     DelegationPublic,
     DelegationStatePublic,
+    GovernanceBudgetPublic,
+    GovernanceBudgetUpdate,
     GovernancePublic,
     ProposalCreate,
     ProposalPublic,
@@ -36,7 +38,7 @@ from backend.platform.http import (
 from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter()
-GOVERNANCE, TREASURY = ["governance"], ["treasury"]
+GOVERNANCE, TREASURY, SPONSOR = ["governance"], ["treasury"], ["sponsor"]
 
 
 # ---------------------------------------------------------------------------------------------------- proposals
@@ -79,12 +81,13 @@ def list_votes(proposal_id: DbId, session: SessionDep, limit: int = Query(defaul
 
 
 @router.post("/proposals", response_model=ProposalPublic, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(403, 409), tags=GOVERNANCE)
+             responses=errors(402, 403, 409, 429), tags=GOVERNANCE)
 def create_proposal(body: ProposalCreate, request: Request, session: SessionDep, services: ServicesDep,
                     user: CurrentUser):
     """Proposes a decision, a treasury grant or a parameter change. A custodial member pays no gas: the relayer
     sends the proposal from the member's own address. A member with their own wallet gets the `transaction` to send
-    from it (state `awaiting_wallet` until it is on chain)."""
+    from it (state `awaiting_wallet` until it is on chain). 402 once the community's governance budget has no room
+    for another proposal; 429 beyond the proposals a member may make per day."""
     return proposals.create_proposal(session=session, w3=request.app.state.web3, contracts=services.contracts,
                                      chain_id=request.app.state.chain_id, user=user, body=body)
 
@@ -142,7 +145,7 @@ def delegation_to_sign(services: ServicesDep, user: CurrentUser,
 
 
 @router.post("/me/delegation", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(400, 409), tags=GOVERNANCE)
+             responses=errors(400, 402, 409), tags=GOVERNANCE)
 def delegate(body: DelegationCreate, request: Request, session: SessionDep, services: ServicesDep,
              user: CurrentUser):
     """Delegates the member's voting power to `delegatee` (the member's own address takes it back). It counts for
@@ -152,12 +155,33 @@ def delegate(body: DelegationCreate, request: Request, session: SessionDep, serv
 
 
 @router.delete("/me/delegation", response_model=DelegationPublic, status_code=status.HTTP_202_ACCEPTED,
-               responses=errors(400, 409), tags=GOVERNANCE)
+               responses=errors(400, 402, 409), tags=GOVERNANCE)
 def undelegate(request: Request, session: SessionDep, services: ServicesDep, user: CurrentUser):
     """Takes the custodial member's voting power back (delegates to themselves). Own-wallet members POST a signed
     delegation to their own address."""
     return delegation.undelegate(session=session, points=services.contracts.points, vault=request.app.state.vault,
                                  user=user)
+
+
+# ---------------------------------------------------------------------------------------------------- sponsor
+
+
+@router.get("/sponsor/governance-budget", response_model=GovernanceBudgetPublic, responses=errors(403), tags=SPONSOR)
+def governance_budget(session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """The community's governance gas budget, what its transactions used, and what proposals in flight hold (the
+    sponsor's accounts only)."""
+    return budget.read_budget(session=session, user=user, sponsor_emails=settings.sponsor_emails)
+
+
+@router.put("/sponsor/governance-budget", response_model=GovernanceBudgetPublic, responses=errors(403),
+            tags=SPONSOR)
+def set_governance_budget(body: GovernanceBudgetUpdate, session: SessionDep, settings: SettingsDep,
+                          user: CurrentUser):
+    """The sponsor (the city, which pays the gas) sets the gas of the community's governance: members' proposals,
+    votes, delegations, queue and execute, moves to an own wallet. New proposals and delegations stop at four fifths
+    of it; votes and executions never do."""
+    return budget.set_budget(session=session, user=user, gas_budget=body.gas_budget,
+                             sponsor_emails=settings.sponsor_emails)
 
 
 # ---------------------------------------------------------------------------------------------------- treasury

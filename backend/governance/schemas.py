@@ -26,8 +26,11 @@ class ProposalCreate(Strict):
                                description='whole units as a decimal string, e.g. "0.5" (ETH) or "1000" (tokens)')
     token: str | None = Field(default=None, description="ERC-20 address; none for ETH")
     parameter: Literal["voting_delay", "voting_period", "proposal_threshold", "quorum_percent",
-                       "timelock_delay"] | None = None
+                       "timelock_delay", "max_event_points", "points_allowance", "allowance_period",
+                       "organization_allowance"] | None = None
     value: int | None = Field(default=None, ge=0, le=10**12)
+    organization_id: int | None = Field(default=None, ge=1, le=2**62,
+                                        description="the organization of an `organization_allowance` change")
 
     @field_validator("recipient", "token")
     @classmethod
@@ -45,11 +48,13 @@ class ProposalCreate(Strict):
     @model_validator(mode="after")
     def _fields_of_kind(self) -> "ProposalCreate":
         needed = {"grant": ("recipient", "amount"), "parameter": ("parameter", "value"), "text": ()}[self.kind]
+        if self.parameter == "organization_allowance":
+            needed = (*needed, "organization_id")
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.kind} proposal needs {', '.join(missing)}")
         allowed = {*needed, "token"} if self.kind == "grant" else set(needed)
-        unused = [name for name in ("recipient", "amount", "token", "parameter", "value")
+        unused = [name for name in ("recipient", "amount", "token", "parameter", "value", "organization_id")
                   if name not in allowed and getattr(self, name) is not None]
         if unused:
             raise ValueError(f"a {self.kind} proposal takes no {', '.join(unused)}")
@@ -207,6 +212,20 @@ class TreasuryPublic(BaseModel):
     address: str
     balances: list[TokenBalancePublic]
     payouts: list[PayoutPublic]
+
+
+class GovernanceBudgetUpdate(Strict):
+    gas_budget: int = Field(ge=0, le=10**12)
+
+
+class GovernanceBudgetPublic(BaseModel):
+    gas_budget: int = Field(description="gas the sponsor pays for the community's governance")
+    gas_used: int = Field(description="gas of the governance transactions sent so far (receipts)")
+    gas_reserved: int = Field(description="the estimate held by proposals not yet closed (their queue and execute)")
+    proposals_in_flight: int
+    proposals_stop_at: int = Field(description="new proposals and delegations are refused (402) once used and "
+                                               "reserved gas would pass this share of the budget; votes, queue, "
+                                               "execute and moves to an own wallet never are")
 
 
 ProposalPublic.model_rebuild()

@@ -16,7 +16,8 @@ CATEGORIES = (
 )
 
 # t("status_" ~ claim status) on My page; t("state_" ~ proposal state) on the proposal pages.
-CLAIM_STATUSES = (N_("status_accepted"), N_("status_submitted"), N_("status_confirmed"), N_("status_failed"))
+CLAIM_STATUSES = (N_("status_accepted"), N_("status_submitted"), N_("status_confirmed"), N_("status_failed"),
+                  N_("status_owed"))
 PROPOSAL_STATES = (
     N_("state_submitting"), N_("state_awaiting_wallet"), N_("state_failed"), N_("state_pending"), N_("state_active"),
     N_("state_canceled"), N_("state_defeated"), N_("state_succeeded"), N_("state_queued"), N_("state_executed"),
@@ -33,6 +34,31 @@ API_ERRORS = (
     N_("invalid_content_length"), N_("error_generic"),
 )
 
+# The rate limits' error codes (backend/platform/rate_limits.py names them in its RateLimit constants).
+RATE_LIMITS = (
+    N_("rate_limit_organizations_per_account"), N_("rate_limit_events_per_organization"),
+    N_("rate_limit_events_per_account"), N_("rate_limit_missions_per_organization"),
+    N_("rate_limit_missions_per_account"), N_("rate_limit_code_sheets_per_organization"),
+    N_("rate_limit_code_sheets_per_account"), N_("rate_limit_proposals_per_account"),
+)
+
+# t("purpose_" ~ a transaction's purpose) on the sponsor's spend page (backend/relayer: the purposes it sends).
+PURPOSES = (
+    N_("purpose_register_organization"), N_("purpose_grant_issuer"), N_("purpose_revoke_issuer"), N_("purpose_fund"),
+    N_("purpose_create_event"), N_("purpose_issue"), N_("purpose_migrate"), N_("purpose_propose"),
+    N_("purpose_fund_member"), N_("purpose_vote"), N_("purpose_delegate"), N_("purpose_queue"), N_("purpose_execute"),
+)
+
 # Translated texts no page shows at the moment (the claim page's kiosk code field, a quorum label), kept so that a page
 # can use them again without a new translation.
 SPARE_TEXTS = (N_("claim_kiosk_code"), N_("quorum"))
+
+# t("org_" ~ status) on the stewards' list of the console (backend/organizations: OrganizationStatus).
+ORGANIZATION_STATUSES = (N_("org_pending"), N_("org_approved"), N_("org_suspended"))
+
+# t("parameter_" ~ name) in the proposal form (backend/governance/actions.py: PARAMETERS).
+PARAMETER_NAMES = (
+    N_("parameter_voting_delay"), N_("parameter_voting_period"), N_("parameter_proposal_threshold"),
+    N_("parameter_quorum_percent"), N_("parameter_timelock_delay"), N_("parameter_max_event_points"),
+    N_("parameter_points_allowance"), N_("parameter_allowance_period"), N_("parameter_organization_allowance"),
+)

@@ -20,8 +20,15 @@ from web3.exceptions import Web3RPCError
 from backend.claims.models import BadgeHolding, PointsBalance
 from backend.governance import ballots
 from backend.governance.models import Proposal
-from backend.governance.record import record_proposal_created, record_vote_cast
+from backend.governance.record import (
+    record_proposal_created,
+    record_timelock_cancelled,
+    record_vote_cast,
+    timelock_operation_id,
+)
 from backend.missions import awards as missions
+from backend.organizations import allowance
+from backend.organizations import service as organizations
 from backend.platform.background import BackgroundLoop
 from backend.platform.chain import logs as chain_logs
 from backend.platform.chain.contracts import Contracts
@@ -53,10 +60,13 @@ class Indexer(BackgroundLoop):
         badges, points, governor = contracts.badges, contracts.points, contracts.governor
         self._quadratic: bool | None = None  # asked of the governor on first use, inside the loop's error handling
         self._decoders = {}
-        for contract, names in ((badges, ("TransferSingle", "TransferBatch")),
+        for contract, names in ((badges, ("TransferSingle", "TransferBatch", "IssuingLimitsChanged",
+                                          "OrganizationAllowanceChanged", "OrganizationSuspended",
+                                          "OrganizationResumed")),
                                 (points, ("Transfer", "DelegateVotesChanged")),
                                 (governor, ("ProposalCreated", "VoteCast", "VoteCastWithParams", "ProposalQueued",
-                                            "ProposalExecuted", "ProposalCanceled"))):
+                                            "ProposalExecuted", "ProposalCanceled")),
+                                (contracts.timelock, ("Cancelled",))):
             self._decoders.update(chain_logs.decoders(contract, names))
 
     def work(self) -> float:
@@ -87,7 +97,8 @@ class Indexer(BackgroundLoop):
                 return False
             end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
             logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
-                                                 self.contracts.governor.address], start, end)
+                                                 self.contracts.governor.address, self.contracts.timelock.address],
+                                       start, end)
             # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
             # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
             decoded, raws = [], []  # raws[i]: the log decoded[i] came from (to name it if it is skipped)
@@ -172,16 +183,29 @@ class Indexer(BackgroundLoop):
                     self._points(session, balances, holder).balance += delta
         elif name == "DelegateVotesChanged":
             self._points(session, balances, args["delegate"]).votes = args["newVotes"]
+        elif name == "IssuingLimitsChanged":
+            allowance.record_limits(session, allowance.Limits(args["maxEventPoints"], args["defaultAllowance"],
+                                                              args["allowancePeriod"]), block)
+        elif name == "OrganizationAllowanceChanged":
+            organizations.set_points_allowance(session=session, chain_id=args["organizationId"],
+                                               allowance=args["allowance"] if args["custom"] else None)
+        elif name in ("OrganizationSuspended", "OrganizationResumed"):
+            organizations.suspended_on_chain(session=session, chain_id=args["organizationId"],
+                                             suspended=name == "OrganizationSuspended")
         elif name == "ProposalCreated":
             record_proposal_created(session, args, tx_hash)
         elif name in ("VoteCast", "VoteCastWithParams"):
             record_vote_cast(session, args, tx_hash, block, self._points_behind(args, block))
+        elif name == "Cancelled":
+            record_timelock_cancelled(session, "0x" + bytes(args["id"]).hex())
         else:
             proposal = session.scalar(select(Proposal).where(Proposal.proposal_id == str(args["proposalId"])))
             if proposal is None:
                 return  # made before the indexer's start block: nothing to attach it to
             if name == "ProposalQueued":
                 proposal.eta, proposal.queued_tx = args["etaSeconds"], proposal.queued_tx or tx_hash
+                proposal.timelock_id = timelock_operation_id(self.contracts.governor.address, proposal.actions,
+                                                             proposal.description)
             elif name == "ProposalExecuted":
                 proposal.executed_tx, proposal.closed_state = proposal.executed_tx or tx_hash, "executed"
                 proposal.executed_at = proposal.executed_at or utcnow()

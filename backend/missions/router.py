@@ -16,7 +16,7 @@ router = APIRouter(tags=["missions"])
 
 
 @router.post("/organizations/{organization_id}/missions", response_model=MissionPublic,
-             status_code=status.HTTP_201_CREATED, responses=errors(403))
+             status_code=status.HTTP_201_CREATED, responses=errors(402, 403, 429))
 def create_mission(organization_id: DbId, body: MissionCreate, session: SessionDep, user: CurrentUser):
     """A mission of the organization (its owners and organizers): members whose badges satisfy `rule` during the
     period receive its badge automatically."""

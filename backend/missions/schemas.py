@@ -35,5 +35,6 @@ class MissionPublic(BaseModel):
 class MissionStatusPublic(BaseModel):
     mission: MissionPublic
     progress: ProgressPublic
-    status: Literal["open", "completed", "badge_given"] = Field(
-        description="completed: the badge is on its way; badge_given: it is on chain")
+    status: Literal["open", "completed", "owed", "badge_given"] = Field(
+        description="completed: the badge is on its way; owed: done, and the badge waits until the sponsor raises "
+                    "the organization's gas budget (it is not lost); badge_given: it is on chain")

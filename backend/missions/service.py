@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from backend.accounts.models import User
 from backend.claims.models import Claim, ClaimMethod, ClaimStatus
 from backend.events.models import Event
+from backend.events.service import check_points_cap
 from backend.missions.awards import open_missions as _open_missions
 from backend.missions.models import Mission
 from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
+from backend.organizations import gas_budget
 from backend.organizations.service import ORGANIZERS, membership_of
 from backend.perks.service import check_rule, rule_progress
+from backend.platform import rate_limits, throttle
 from backend.platform.orm import utcnow
 
 COMPLETIONS_HEADER = ["completion", "mission_event", "title_ja", "title_en", "member", "status", "completed_at",
@@ -36,9 +39,14 @@ def mission_public(mission: Mission) -> MissionPublic:
 
 def create_mission(*, session: Session, user: User, organization_id: int, body: MissionCreate) -> Mission:
     """A mission of the organization (its owners and organizers): members whose badges satisfy `body.rule` during
-    the period receive its badge automatically."""
-    membership_of(session=session, user=user, organization_id=organization_id, roles=ORGANIZERS)
+    the period receive its badge automatically. Its badge event's cost is reserved in the organization's gas budget
+    (402 when it has no room), and missions are limited per organization and per account (429)."""
+    membership = membership_of(session=session, user=user, organization_id=organization_id, roles=ORGANIZERS)
     check_rule(session=session, rule=body.rule)
+    check_points_cap(session=session, points=body.points)
+    gas_budget.reserve_event(session, organization_id)
+    throttle.take(session, rate_limits.missions(organization_id=organization_id, user_id=user.id),
+                  organization=membership.organization.name_en)
     event = Event(organization_id=organization_id, title_ja=body.title_ja, title_en=body.title_en,
                   description_ja=body.description_ja, description_en=body.description_en, category="other",
                   starts_at=body.valid_from, ends_at=body.valid_until, claim_start=body.valid_from,
@@ -57,7 +65,8 @@ def list_missions(*, session: Session) -> list[Mission]:
 
 def mission_statuses(*, session: Session, user: User) -> list[MissionStatusPublic]:
     """Open missions with the member's progress (badges on chain) and whether the mission badge was given:
-    `open`, `completed` (the badge is on its way) or `badge_given` (on chain)."""
+    `open`, `completed` (the badge is on its way), `owed` (done; the badge waits until the sponsor raises the
+    organization's gas budget, then it is issued) or `badge_given` (on chain)."""
     missions = list_missions(session=session)
     claims = {c.event_id: c for c in session.scalars(select(Claim).where(
         Claim.user_id == user.id, Claim.event_id.in_([m.event_id for m in missions]))).all()}
@@ -65,7 +74,8 @@ def mission_statuses(*, session: Session, user: User) -> list[MissionStatusPubli
     for mission in missions:
         claim = claims.get(mission.event_id)
         state = ("open" if claim is None or claim.status == ClaimStatus.failed
-                 else "badge_given" if claim.status == ClaimStatus.confirmed else "completed")
+                 else "badge_given" if claim.status == ClaimStatus.confirmed
+                 else "owed" if claim.status == ClaimStatus.owed else "completed")
         out.append(MissionStatusPublic(
             mission=mission_public(mission),
             progress=rule_progress(session=session, address=user.wallet_address, rule=mission.rule), status=state))

@@ -7,22 +7,25 @@ from fastapi import APIRouter, Request, status
 
 from backend.accounts.deps import CurrentUser
 from backend.organizations import service
+from backend.organizations.models import OrganizationStatus
 from backend.organizations.schemas import (
     GasBudgetUpdate,
     InvitationCreate,
     InvitationPublic,
     OrganizationCreate,
     OrganizationPublic,
+    SuspensionCreate,
 )
 from backend.platform.http import DbId, SessionDep, SettingsDep, errors
 
 router = APIRouter(tags=["organizations"])
 
 
-@router.post("/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/organizations", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(429))
 def create_organization(body: OrganizationCreate, request: Request, session: SessionDep, user: CurrentUser):
-    """Creates an organization owned by the caller; its issuer key is created and registered on chain by the
-    relayer."""
+    """Creates a pending organization owned by the caller: it may draft events; its issuer key is registered on
+    chain, and its badges can be claimed, once a steward approves it."""
     return service.create_organization(session=session, vault=request.app.state.vault, user=user,
                                        name_ja=body.name_ja, name_en=body.name_en)
 
@@ -57,3 +60,23 @@ def invite(organization_id: DbId, body: InvitationCreate, session: SessionDep, s
 @router.post("/invitations/{token}/accept", response_model=OrganizationPublic, responses=errors(410))
 def accept_invitation(token: str, session: SessionDep, user: CurrentUser):
     return service.accept_invitation(session=session, user=user, token=token)
+
+
+@router.get("/stewards/organizations", response_model=list[OrganizationPublic], responses=errors(403))
+def organizations_for_stewards(session: SessionDep, user: CurrentUser, status: OrganizationStatus | None = None):
+    """Every organization (of `status`, e.g. `pending`), for the community's stewards."""
+    return service.organizations_by_status(session=session, user=user, status=status)
+
+
+@router.post("/organizations/{organization_id}/approve", response_model=OrganizationPublic, responses=errors(403, 409))
+def approve_organization(organization_id: DbId, session: SessionDep, user: CurrentUser):
+    """A steward lets the organization issue: the relayer registers it on chain and makes its key an issuer."""
+    return service.approve_organization(session=session, user=user, organization_id=organization_id)
+
+
+@router.post("/organizations/{organization_id}/suspend", response_model=OrganizationPublic, responses=errors(403))
+def suspend_organization(organization_id: DbId, body: SuspensionCreate, session: SessionDep, user: CurrentUser):
+    """A steward stops the organization: its key loses the issuer role on chain; its queued claims fail with the
+    reason."""
+    return service.suspend_organization(session=session, user=user, organization_id=organization_id,
+                                        reason=body.reason)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.organizations.models import Role
+from backend.organizations.models import OrganizationStatus, Role
 from backend.platform.schemas import Strict
 
 
@@ -25,8 +25,17 @@ class OrganizationPublic(BaseModel):
     chain_id: int | None = Field(description="on-chain organization id, once registered")
     issuer_address: str
     registered: bool
+    status: OrganizationStatus = Field(description="pending until a steward approves it; nothing of it is on chain "
+                                                   "before")
+    status_reason: str | None
     gas_budget: int
     gas_used: int
+    points_allowance: int | None = Field(description="its own points allowance per period, set by governance; "
+                                                     "null: the community's default")
+
+
+class SuspensionCreate(Strict):
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class GasBudgetUpdate(Strict):

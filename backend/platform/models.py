@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.platform.orm import Base, utcnow
+from backend.platform.orm import Base, Wei, utcnow
 
 
 class TxStatus(str, enum.Enum):
@@ -39,6 +39,9 @@ class OutboundTx(Base):
     sender: Mapped[str] = mapped_column(String(42))
     nonce: Mapped[int] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(String(40))  # register_organization, create_event, issue, migrate, ...
+    # Whose gas budget pays for it: the organization it was sent for (its events and badges, and also its registration,
+    # issuer grant and key top-ups, which the relayer's key sends); None: the community's governance budget (members'
+    # proposals, votes, delegations, queue and execute, moves to an own wallet). The sponsor pays both.
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
     subject_id: Mapped[int | None]  # the organization or event the transaction is about
     tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
@@ -46,6 +49,9 @@ class OutboundTx(Base):
     status: Mapped[TxStatus] = mapped_column(Enum(TxStatus, native_enum=False), index=True)
     gas_limit: Mapped[int] = mapped_column(BigInteger)
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    # What the sender paid for it in wei: the receipt's gasUsed x effectiveGasPrice (set when it is settled, mined or
+    # reverted: a reverted transaction costs as much); None for a transaction settled before fees were recorded.
+    fee_paid: Mapped[int | None] = mapped_column(Wei)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     broadcasts: Mapped[int] = mapped_column(Integer, default=0)
     # Hashes of earlier versions of this transaction (same nonce, lower fees) that a fee bump replaced: any of them

@@ -35,6 +35,21 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class Wei(TypeDecorator):
+    """An amount of wei as an exact integer on every database, stored as its decimal digits: a fee can pass 2^63 in a
+    sum (and a single fee near it on a busy chain), where BIGINT overflows and SQLite's REAL rounds. Sums are taken in
+    Python."""
+
+    impl = String(80)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else int(value)
+
+
 # Constraint names that Alembic can find again on every database (an unnamed constraint cannot be dropped or altered
 # portably). The migrations written before this convention name their constraints themselves or leave SQLite's.
 NAMING_CONVENTION = {

@@ -4,15 +4,20 @@ for the cooldown, and every further attempt under it gets 429 with Retry-After, 
 
 The count is one atomic UPDATE per key (`failures = failures + 1 ... RETURNING`), so guesses sent in parallel are all
 counted; reading the row and writing it back would let a burst of parallel guesses count as one.
+
+The same rows count creations for the rate limits of backend/platform/rate_limits.py (`take`): each creation counts
+against every key it is made under (the account, the organization), in fixed windows; the one beyond a key's limit is
+refused with 429, Retry-After (the end of that key's window) and the limit's own error code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 from typing import NoReturn
 
-from sqlalchemy import ScalarSelect, bindparam, case, select, update
+from sqlalchemy import ScalarSelect, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,3 +92,34 @@ def count_failure(session: Session, limits: dict[str, Limit], reason: DomainErro
     session.commit()
     refuse_if_locked(session, limits)
     raise reason
+
+
+# ---------------------------------------------------------------------------------------------- rate limits
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    code: str  # the error code of the 429, naming the limit (its text is in the catalogs)
+    count: int  # creations allowed per key within `window`
+    window: timedelta
+
+
+def take(session: Session, limits: dict[str, RateLimit], **params: object) -> None:
+    """Counts one creation under every key, in the caller's transaction: it is committed with what is created, and a
+    refusal (this one, or any later one of the request) rolls it back. A key that has had its `count` creations in its
+    current window refuses with 429, Retry-After (until the window ends) and the limit's code; `params` name the
+    subject in the message (e.g. the organization)."""
+    now = utcnow()
+    _ensure_rows(session, list(limits))
+    for key, limit in limits.items():
+        expired = GuessThrottle.window_start <= now - limit.window
+        counted = session.execute(
+            update(GuessThrottle).where(GuessThrottle.key == key, or_(expired, GuessThrottle.failures < limit.count))
+            .values(failures=case((expired, 1), else_=GuessThrottle.failures + 1),
+                    window_start=case((expired, now), else_=GuessThrottle.window_start))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if counted != 1:
+            start = session.scalar(select(GuessThrottle.window_start).where(GuessThrottle.key == key))
+            retry_after = max(1, ceil((start + limit.window - now).total_seconds()))
+            raise TooManyAttempts(limit.code, retry_after=retry_after, limit=limit.count, **params)

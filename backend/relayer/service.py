@@ -24,16 +24,17 @@ from web3.logs import DISCARD
 from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
 from backend.claims.models import Claim, ClaimStatus
 from backend.events.models import Event
+from backend.governance import budget as governance_budget
 from backend.governance.models import Delegation, Proposal, Vote
-from backend.organizations import gas_budget
-from backend.organizations.models import Organization
+from backend.organizations import allowance, gas_budget
+from backend.organizations.models import Organization, OrganizationStatus
 from backend.platform.background import BackgroundLoop
 from backend.platform.chain import reads
 from backend.platform.chain.contracts import Contracts
 from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.models import OutboundTx, TxStatus
 from backend.platform.orm import utcnow
-from backend.relayer import timing
+from backend.relayer import fairness, timing
 from backend.relayer.governance import GovernanceRelaying
 
 log = logging.getLogger("kyoso.relayer")
@@ -86,12 +87,16 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         self._reconciled = False
         self.auto_execute = auto_execute
         self._next_advance = 0.0
+        self._org_turn: int | None = None  # the organization served last: the next tick's rounds start after it
+        self._backlog = False  # organization work was left for the next tick (by the budget or a share) and goes on
 
     # ------------------------------------------------------------------ lifecycle
 
     def work(self) -> float:
         self.tick()
-        return timing.TICK_S
+        # Organization work that the tick's bounds left waiting goes on at once: the bounds keep each tick short (votes
+        # and other organizations' new work come first in the next one), not the relayer slow.
+        return 0.0 if self._backlog else timing.TICK_S
 
     def report(self, exc: Exception) -> None:
         if isinstance(exc, NodeError):
@@ -107,10 +112,12 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             self.reconcile()
             self._reconciled = True
         # Each step on its own: a step that fails (e.g. one bad subject) must not stop the others, above all not
-        # broadcasting and settling what is already signed.
-        for step in (self._register_organizations, self._grant_issuers, self._create_events, self._issue_batches,
-                     self._migrate_wallets, self._submit_proposals, self._relay_votes, self._relay_delegations,
-                     self._advance_proposals, self._broadcast_signed, self._follow_broadcast):
+        # broadcasting and settling what is already signed. Members' work first (votes, delegations, proposals,
+        # moves to an own wallet), sent at once: no organization's work may delay it. Then the organizations' own
+        # work (events, badge batches), bounded per tick and fair between organizations (`_organization_work`).
+        for step in (self._relay_votes, self._relay_delegations, self._submit_proposals, self._advance_proposals,
+                     self._migrate_wallets, self._broadcast_signed, self._register_organizations, self._grant_issuers,
+                     self._revoke_suspended, self._organization_work, self._broadcast_signed, self._follow_broadcast):
             if not self.leading():  # a step can take a while: never start one after the lease was lost
                 return
             try:
@@ -139,7 +146,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
 
     def _register_organizations(self) -> None:
         with self.sessions.begin() as session:
-            for org in session.scalars(select(Organization).where(Organization.chain_id.is_(None))).all():
+            for org in session.scalars(select(Organization).where(
+                    Organization.chain_id.is_(None), Organization.status == OrganizationStatus.approved)).all():
                 if self._has_live(session, "register_organization", org.id):
                     continue
                 data = self.contracts.badges.encode_abi("createOrganization", args=[self.relayer.address])
@@ -149,43 +157,132 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
     def _grant_issuers(self) -> None:
         with self.sessions.begin() as session:
             orgs = session.scalars(
-                select(Organization).where(Organization.chain_id.is_not(None), Organization.registered.is_(False))
+                select(Organization).where(Organization.chain_id.is_not(None), Organization.registered.is_(False),
+                                           Organization.status == OrganizationStatus.approved)
             ).all()
             for org in orgs:
-                if self._has_live(session, "grant_issuer", org.id):
+                # not `settled`: a steward may approve again after a suspension, and the role is granted again
+                if self._has_live(session, "grant_issuer", org.id, settled=False):
                     continue
                 role = self.contracts.badges.functions.organizationIssuerRole(org.chain_id).call()
                 data = self.contracts.badges.encode_abi("grantRole", args=[role, org.issuer_address])
                 self._sign(session, self.relayer, self.contracts.badges.address, data, "grant_issuer", org.id, None)
 
-    def _create_events(self) -> None:
+    def _revoke_suspended(self) -> None:
+        """A suspended organization's key loses the issuer role (the relayer's key is every organization's admin on
+        chain), and its claims still waiting fail with the steward's reason."""
         with self.sessions.begin() as session:
-            events = session.scalars(
-                select(Event).join(Organization).where(Event.token_id.is_(None), Organization.registered.is_(True))
-            ).all()
-            for event in events:
-                if self._has_live(session, "create_event", event.id):
+            suspended = session.scalars(select(Organization).where(
+                Organization.status == OrganizationStatus.suspended)).all()
+            for org in suspended:
+                waiting = session.scalars(select(Claim).join(Event).where(
+                    Event.organization_id == org.id, Claim.status == ClaimStatus.accepted)).all()
+                for claim in waiting:
+                    self._retry_or_fail(claim, f"the organization was suspended: {org.status_reason}", final=True)
+                if not org.registered or org.chain_id is None:
                     continue
-                org = event.organization
-                args = [org.chain_id, "", event.points, _ts(event.claim_start),
-                        _ts(event.claim_end) + timing.ISSUE_GRACE_S, event.capacity]
-                data = self.contracts.badges.encode_abi("createEvent", args=args)
-                self._sign(session, self._account_of(org), self.contracts.badges.address, data, "create_event",
-                           event.id, org.id)
+                if self._has_live(session, "revoke_issuer", org.id, settled=False):
+                    continue
+                role = self.contracts.badges.functions.organizationIssuerRole(org.chain_id).call()
+                data = self.contracts.badges.encode_abi("revokeRole", args=[role, org.issuer_address])
+                self._sign(session, self.relayer, self.contracts.badges.address, data, "revoke_issuer", org.id, None)
 
-    def _issue_batches(self) -> None:
-        with self.sessions.begin() as session:
-            rows = session.execute(
-                select(Claim.event_id, func.min(Claim.created_at), func.count())
-                .join(Event)
-                .where(Claim.status == ClaimStatus.accepted, Event.token_id.is_not(None))
-                .group_by(Claim.event_id)
-            ).all()
+    # ------------------------------------------------------------------ organization work: bounded, fair
+
+    def _organization_work(self) -> None:
+        """Event creations and issue batches, each signed by its organization's own key: at most
+        timing.ORG_TXS_PER_TICK in one tick, round-robin by organization, oldest first within one
+        (backend/relayer/fairness.py). Each transaction on its own: one that fails stops no other. The first round
+        (every organization's oldest work) is sent and followed before the others: an organization with a few claims
+        has them confirmed after one transaction of each other organization, not after the whole tick."""
+        plan, cut = self._plan_organization_work()
+        signed, given_up = 0, set()
+        first_round = len({org_id for org_id, _work in plan})
+        for position, (org_id, (_since, kind, event_id)) in enumerate(plan):
+            if not self.leading():
+                return
+            if position == first_round > 1 and signed:
+                self._broadcast_signed()
+                self._follow_broadcast()
+            if (kind, event_id) in given_up:
+                continue  # its batch before did not go out this tick: it would take up the same claims again
+            self._org_turn = org_id
+            try:
+                tx = self._create_event(event_id) if kind == "create" else self._issue_event(event_id)
+            except NodeError:
+                raise
+            except Exception:  # noqa: BLE001 - logged; tried again on the next tick
+                log.exception("relayer: %s for event %s failed", kind, event_id)
+                tx = None
+            if tx is None:
+                given_up.add((kind, event_id))
+            else:
+                signed += 1
+        # No pause before the next tick while work was left waiting and this tick got on with it (not while nothing
+        # went out: failures, top-ups on their way, or each key's share in flight, waiting for blocks).
+        self._backlog = cut and signed > 0
+
+    def _plan_organization_work(self) -> tuple[list[tuple[int, tuple]], bool]:
+        """This tick's organization work as (organization, (since, kind, event)), and whether some was left waiting
+        (by the tick's budget or an organization's share). An organization's queue is its events to create (since: the
+        event was stored) and its issue batches (since: its oldest claim waiting), oldest first, cut to what its own
+        key may still have in flight (the relayer's transactions for it, such as top-ups, do not count)."""
+        with self.sessions() as session:
+            in_flight = dict(session.execute(
+                select(Organization.id, func.count())
+                .join(OutboundTx, OutboundTx.sender == Organization.issuer_address)
+                .where(OutboundTx.status.in_(LIVE))
+                .group_by(Organization.id)).all())
+            creating = set(session.scalars(select(OutboundTx.subject_id).where(
+                OutboundTx.purpose == "create_event", OutboundTx.status.in_(LIVE))).all())
+            to_create = self._events_to_create(session)
+            ready = self._batches_ready(session)
+        queues: dict[int, list[tuple]] = {}
+        for org_id, event_id, since in to_create:
+            if event_id not in creating:
+                queues.setdefault(org_id, []).append((_aware(since), "create", event_id))
         now = utcnow()
-        for event_id, oldest, count in rows:
-            if count < timing.ISSUE_BATCH and now - _aware(oldest) < timedelta(seconds=timing.BATCH_WINDOW_S):
-                continue  # wait a moment for company
-            self._issue_event(event_id)
+        for org_id, event_id, oldest, count in ready:
+            batches = count // timing.ISSUE_BATCH
+            if not batches and now - _aware(oldest) >= timedelta(seconds=timing.BATCH_WINDOW_S):
+                batches = 1  # fewer than a batch: sent once the oldest has waited a moment for company
+            queues.setdefault(org_id, []).extend([(_aware(oldest), "issue", event_id)] * batches)
+        waiting = sum(len(queue) for queue in queues.values())
+        for org_id, queue in queues.items():
+            queue.sort()
+            del queue[max(0, timing.ORG_TXS_IN_FLIGHT - in_flight.get(org_id, 0)):]
+        plan = fairness.round_robin(queues, timing.ORG_TXS_PER_TICK, self._org_turn)
+        return plan, len(plan) < waiting
+
+    def _events_to_create(self, session: Session) -> list[tuple[int, int, datetime]]:
+        """(organization, event, stored at) of each event its organization's key is to create on chain."""
+        return session.execute(
+            select(Event.organization_id, Event.id, Event.created_at).join(Organization)
+            .where(Event.token_id.is_(None), Organization.registered.is_(True),
+                   Organization.status == OrganizationStatus.approved)
+        ).all()
+
+    def _batches_ready(self, session: Session) -> list[tuple[int, int, datetime, int]]:
+        """(organization, event, oldest, count) of the accepted claims of each event on chain."""
+        return session.execute(
+            select(Event.organization_id, Claim.event_id, func.min(Claim.created_at), func.count())
+            .select_from(Claim).join(Event).join(Organization)
+            .where(Claim.status == ClaimStatus.accepted, Event.token_id.is_not(None),
+                   Organization.status == OrganizationStatus.approved)
+            .group_by(Claim.event_id, Event.organization_id)
+        ).all()
+
+    def _create_event(self, event_id: int) -> OutboundTx | None:
+        with self.sessions.begin() as session:
+            event = session.get(Event, event_id)
+            if event is None or event.token_id is not None or self._has_live(session, "create_event", event.id):
+                return None
+            org = event.organization
+            args = [org.chain_id, "", event.points, _ts(event.claim_start),
+                    _ts(event.claim_end) + timing.ISSUE_GRACE_S, event.capacity]
+            data = self.contracts.badges.encode_abi("createEvent", args=args)
+            return self._sign(session, self._account_of(org), self.contracts.badges.address, data, "create_event",
+                              event.id, org.id)
 
     def _issue_event(self, event_id: int, limit: int = timing.ISSUE_BATCH) -> OutboundTx | None:
         with self.sessions.begin() as session:
@@ -259,8 +356,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
 
     def _broadcast_signed(self) -> None:
         with self.sessions.begin() as session:
+            # in the order they were signed (each key's nonces in order): the round-robin's order, so that one
+            # organization's transactions of a tick are not all sent before another's
             for tx in session.scalars(select(OutboundTx).where(OutboundTx.status == TxStatus.signed)
-                                      .order_by(OutboundTx.sender, OutboundTx.nonce)).all():
+                                      .order_by(OutboundTx.id)).all():
                 self._send(session, tx)
 
     def _follow_broadcast(self) -> None:
@@ -336,11 +435,17 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")  # the version that was mined
         tx.gas_used = receipt["gasUsed"]
         tx.block_number = receipt["blockNumber"]
+        # What the sponsor paid, reverted or not, charged to the budget it was sent for: the organization's, or the
+        # community's governance budget (OutboundTx.organization_id; set by `_store`).
+        price = receipt.get("effectiveGasPrice")
+        tx.fee_paid = None if price is None else receipt["gasUsed"] * price
         if tx.organization_id is not None:
             session.execute(
                 update(Organization).where(Organization.id == tx.organization_id)
                 .values(gas_used=Organization.gas_used + receipt["gasUsed"])
             )
+        else:
+            governance_budget.charge(session, receipt["gasUsed"])
         if receipt["status"] != 1:
             tx.status = TxStatus.reverted
             tx.last_error = "reverted on chain"
@@ -363,9 +468,13 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             session.get(Organization, tx.subject_id).chain_id = created[0]["args"]["organizationId"]
         elif tx.purpose == "grant_issuer":
             session.get(Organization, tx.subject_id).registered = True
+        elif tx.purpose == "revoke_issuer":
+            session.get(Organization, tx.subject_id).registered = False
         elif tx.purpose == "create_event":
             created = badges.events.EventCreated().process_receipt(receipt, errors=DISCARD)
             session.get(Event, tx.subject_id).token_id = created[0]["args"]["eventId"]
+            # on chain: its receipt counts from now on instead of the estimate reserved when it was made
+            gas_budget.release_gas(session, tx.organization_id, gas_budget.EVENT_GAS_ESTIMATE)
         elif tx.purpose == "migrate":
             self._finish_export(session, session.get(WalletExport, tx.subject_id))
         else:
@@ -451,6 +560,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         return self._store(session, account, to, data, 0, gas_limit, max_fee, purpose, subject_id, organization_id)
 
     def _store(self, session, account, to, data, value, gas, max_fee, purpose, subject_id, organization_id):
+        if organization_id is None and purpose in CHARGED_TO_SUBJECT:
+            organization_id = subject_id  # sent by the relayer's key, for (and charged to) that organization
         nonce = self._next_nonce(session, account.address)
         signed = account.sign_transaction({
             "chainId": self.chain_id, "nonce": nonce, "to": to, "data": data, "value": value, "gas": gas, "type": 2,
@@ -479,8 +590,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             return False
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         amount = max(cost * factor - balance, 0)
+        # an organization's top-up is charged to the organization, a member's (for a proposal) to governance
         self._store(session, self.relayer, address, b"", amount, timing.TOP_UP_GAS,
-                    2 * base_fee + self.priority_fee_wei, purpose, subject_id, None)
+                    2 * base_fee + self.priority_fee_wei, purpose, subject_id,
+                    subject_id if purpose == "fund" else None)
         log.info("topping up %s with %d wei", address, amount)
         return False
 
@@ -523,13 +636,16 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 export.status, export.tx_id = ExportStatus.pending, None
         self._unsettle_governance(session, tx, reason, attempt=False)
 
-    def _retry_or_fail(self, claim: Claim, reason: str) -> None:
+    def _retry_or_fail(self, claim: Claim, reason: str, *, final: bool = False) -> None:
         claim.attempts += 1
         claim.tx_id = None
-        if claim.attempts >= timing.MAX_CLAIM_ATTEMPTS:
+        if final or claim.attempts >= timing.MAX_CLAIM_ATTEMPTS:
             claim.status = ClaimStatus.failed
             claim.failure = reason
-            gas_budget.release(object_session(claim), claim.event.organization_id, 1)
+            session = object_session(claim)
+            gas_budget.release(session, claim.event.organization_id, 1)
+            allowance.release(session, claim.event.organization_id, claim.event.points, allowance.limits_of(session),
+                              utcnow())
         else:
             claim.status = ClaimStatus.accepted
 
@@ -575,18 +691,20 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         return None
 
     def _receipt(self, tx_hash: str):
-        """The receipt's outcome (status, gasUsed, blockNumber, transactionHash), or None while it is not mined. Raw
-        JSON-RPC: web3's receipt formatting reads every log of it (300 for a batch of 100 claims) and was a large part
-        of the relayer's CPU in a festival burst; the few settlements that need the logs read the full receipt
-        (`_settle`)."""
+        """The receipt's outcome (status, gasUsed, effectiveGasPrice, blockNumber, transactionHash), or None while it
+        is not mined. Raw JSON-RPC: web3's receipt formatting reads every log of it (300 for a batch of 100 claims) and
+        was a large part of the relayer's CPU in a festival burst; the few settlements that need the logs read the
+        full receipt (`_settle`)."""
         response = self._call(lambda: self.w3.provider.make_request("eth_getTransactionReceipt", [tx_hash]))
         if response.get("error"):
             raise NodeError(f"eth_getTransactionReceipt: {response['error']}")
         raw = response.get("result")
         if not raw or raw.get("blockNumber") is None:
             return None
+        price = raw.get("effectiveGasPrice")
         return {"transactionHash": HexBytes(raw["transactionHash"]), "status": int(raw["status"], 16),
-                "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16)}
+                "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16),
+                "effectiveGasPrice": None if price is None else int(price, 16)}
 
     def _simulate(self, sender: str, to: str, data: str, gas: int) -> str | None:
         """Why sending `data` to `to` from `sender` with `gas` would fail now (a revert, out of gas), else None: one
@@ -621,6 +739,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
 WAITING_ON_TX = (Claim, WalletExport, Vote, Delegation, Proposal)
 # Settlements that read what the transaction emitted (the new ids; a proposal's window; a queued proposal's eta).
 PURPOSES_READING_EVENTS = frozenset({"register_organization", "create_event", "propose", "queue"})
+# Transactions of the relayer's own key whose subject is an organization: charged to that organization's budget.
+CHARGED_TO_SUBJECT = frozenset({"register_organization", "grant_issuer", "revoke_issuer", "fund"})
 
 
 def _resent_as(tx_id: int) -> str:

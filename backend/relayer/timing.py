@@ -72,6 +72,25 @@ ISSUE_TX_GAS = 80_000
 ISSUE_RECIPIENT_GAS = 100_000
 # Recipients per issuance transaction: as many as MAX_BATCH, as long as the worst case fits under the cap.
 ISSUE_BATCH = min(MAX_BATCH, (TX_GAS_CAP - ISSUE_TX_GAS) // ISSUE_RECIPIENT_GAS)
+# Organization work (event creations and issue batches, signed by the organizations' own keys) per tick, all
+# organizations together, taken round-robin by organization, one transaction each per round, oldest first within one
+# (backend/relayer/fairness.py). Votes, delegations and proposals are relayed before it in every tick, so this bound
+# is what a vote, or another organization's new batch, can wait behind. Measured with bench/flood.py (500 events and
+# 5,000 claims of one organization, docs/benchmarks.md): one such transaction takes the relayer 40-60 ms on the
+# project's 2-core machine (sign, send, receipt, settle; an event's creation most, for its gas estimate), so a full
+# tick is 0.3-0.5 s: less than the BATCH_WINDOW_S a claim may wait for company anyway. Twice as many would let a
+# flood add more than that window to everyone else's wait; fewer would spend more of the relayer's time on the
+# tick's fixed steps (~10-35 ms a tick in the same runs).
+ORG_TXS_PER_TICK = 8
+# One organization's share: the most transactions its own key may have signed and not yet settled, so at most this
+# many per tick (on a chain that mines at once, each tick settles what it sent) and at most this many of one
+# organization's transactions waiting for block space ahead of another's (a full issue batch's limit, issue_gas(100)
+# ~10M, lets two fit in a 30M block: two blocks' worth). Half the tick's budget: a lone flooding organization's ticks
+# stay ~0.2 s (4 x 40-60 ms), which is what the first claim or vote after it waits for, and a second organization
+# always finds room in the first round. Its ticks then follow each other without the TICK_S pause (Relayer.work), so
+# the flood still drains near the relayer's full speed: 1,000 transactions in 39 s against 35 s for the relayer before
+# #17 (which made the other organization's claims wait 25 s meanwhile), same run.
+ORG_TXS_IN_FLIGHT = 4
 # A transfer of ETH to a key (an account without code) costs exactly this, in any block.
 TOP_UP_GAS = 21_000
 # A reverted transaction that used this share of its limit ran out of gas: a call that runs out leaves each caller

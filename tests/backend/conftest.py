@@ -16,6 +16,7 @@ import pytest
 from brownie import accounts, web3
 from fastapi.testclient import TestClient
 
+from backend.accounts import service as accounts_service
 from backend.app import create_app
 from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from tools.devstack.processes import wait_for  # noqa: F401 - tests import it from here
@@ -127,14 +128,42 @@ def event_body(**overrides) -> dict:
     return body
 
 
+def steward_of(client: TestClient) -> Api:
+    """A steward of the community served by `client`: a member the operator made one (backend/admin.py does the
+    same on a deployment's database)."""
+    if getattr(client, "kyoso_steward", None) is None:
+        steward = Api(client)
+        with client.app.state.session_factory() as session:
+            accounts_service.set_steward(session=session, email=steward.email, steward=True)
+        client.kyoso_steward = steward
+    return client.kyoso_steward
+
+
+def approve(client: TestClient, organization_id: int) -> dict:
+    """A steward approves the organization: from then on the relayer registers it on chain."""
+    response = steward_of(client).post(f"/organizations/{organization_id}/approve")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def approved_organization(client: TestClient, organizer: Api, name_en: str = "Kanazawa City",
+                          name_ja: str = "金沢市") -> dict:
+    org = organizer.post("/organizations", {"name_ja": name_ja, "name_en": name_en}).json()
+    return approve(client, org["id"])
+
+
+def event_on_chain(client: TestClient, organizer: Api, organization_id: int, **event_overrides) -> dict:
+    """A new event of the organization, once it is created on chain."""
+    event = organizer.post(f"/organizations/{organization_id}/events", event_body(**event_overrides)).json()
+    return wait_for(lambda: (e := client.get(f"/events/{event['id']}").json())["token_id"] and e,
+                    what="event created on chain")
+
+
 def organizer_with_event(client: TestClient, **event_overrides) -> tuple[Api, dict, dict]:
-    """An organizer, its organization (registered on chain) and an event (created on chain)."""
+    """An organizer, its organization (approved by a steward, registered on chain) and an event (created on chain)."""
     organizer = Api(client)
-    org = organizer.post("/organizations", {"name_ja": "金沢市", "name_en": "Kanazawa City"}).json()
-    event = organizer.post(f"/organizations/{org['id']}/events", event_body(**event_overrides)).json()
-    event = wait_for(lambda: (e := client.get(f"/events/{event['id']}").json())["token_id"] and e,
-                     what="event created on chain")
-    return organizer, org, event
+    org = approved_organization(client, organizer)
+    return organizer, org, event_on_chain(client, organizer, org["id"], **event_overrides)
 
 
 def codes(organizer: Api, event_id: int, count: int) -> list[str]:
@@ -148,3 +177,12 @@ def codes(organizer: Api, event_id: int, count: int) -> list[str]:
 def wait_confirmed(member: Api, claim_id: int, timeout: float = 30.0) -> dict:
     return wait_for(lambda: (c := member.get(f"/claims/{claim_id}").json())["status"] == "confirmed" and c,
                     timeout=timeout, what=f"claim {claim_id} confirmed")
+
+
+def members_with_badge(client: TestClient, organizer: Api, event: dict, count: int) -> list[Api]:
+    """`count` new members who claimed the event's badge with printed codes, once their claims are confirmed."""
+    members = [Api(client) for _ in range(count)]
+    for member, secret in zip(members, codes(organizer, event["id"], count)):
+        wait_confirmed(member, member.post(f"/events/{event['id']}/claims",
+                                           {"method": "code", "secret": secret}).json()["id"])
+    return members

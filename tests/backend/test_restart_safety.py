@@ -16,7 +16,7 @@ from backend.claims.models import Claim
 from backend.platform.models import OutboundTx
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered
-from tools.devstack.processes import Backend, free_port, signup
+from tools.devstack.processes import Backend, free_port, signup, steward
 
 # `make bench-faults` runs the longer variant (more claims, more kills, another seed).
 ATTENDEES = int(os.environ.get("KYOSO_FAULT_CLAIMS", "60"))
@@ -37,6 +37,9 @@ def test_sigkill_five_times_during_a_burst_loses_and_duplicates_nothing(project_
         organizer = signup(server.url)
         org = httpx.post(f"{server.url}/organizations", json={"name_ja": "NPO", "name_en": "NPO"},
                          headers=organizer).json()
+        approved = httpx.post(f"{server.url}/organizations/{org['id']}/approve",
+                              headers=steward(server.url, settings.database_url, project_root))
+        assert approved.status_code == 200, approved.text
         event = httpx.post(f"{server.url}/organizations/{org['id']}/events", json=event_body(points=7),
                            headers=organizer).json()
         deadline = time.monotonic() + 60

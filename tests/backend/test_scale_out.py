@@ -69,7 +69,7 @@ def test_two_processes_on_postgresql_one_relayer_and_a_takeover(project_root, po
                 organizer = signup(standby.url)  # the standby serves the API like the active one
                 org, event, token_id, secrets = event_on_chain(
                     standby.url, organizer, {"name_ja": "金沢工芸協会", "name_en": "Kanazawa Crafts Guild"},
-                    event_body(points=3), ATTENDEES)
+                    event_body(points=3), ATTENDEES, database_url=postgres.url, project_root=project_root)
                 with ThreadPoolExecutor(8) as pool:
                     members = list(pool.map(lambda i: signup((a, b)[i % 2].url), range(ATTENDEES)))
 

@@ -57,7 +57,7 @@ def test_a_worker_process_confirms_what_api_processes_without_services_accept(pr
             organizer = signup(api.url)
             _org, event, _token, secrets = event_on_chain(  # created on chain by the worker's relayer
                 api.url, organizer, {"name_ja": "金沢学生ボランティア", "name_en": "Kanazawa Student Volunteers"},
-                event_body(points=2), ATTENDEES + 1)
+                event_body(points=2), ATTENDEES + 1, database_url=f"sqlite:///{database}", project_root=project_root)
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert lease_holder_pid(engine, "relayer") == worker.pid
             assert lease_holder_pid(engine, "indexer") == worker.pid

@@ -3,7 +3,7 @@ tests' chain) and count what they must. Only correctness is asserted here, never
 
 from __future__ import annotations
 
-from bench import burst, scale, votes
+from bench import burst, flood, scale, votes
 
 CLAIMS = 40
 
@@ -36,3 +36,14 @@ def test_scale_two_workers_on_postgres_lose_and_duplicate_nothing(tmp_path):
     assert result["2_postgres_lost"] == 0 and result["2_postgres_duplicated"] == 0, result
     assert (tmp_path / "scale.json").exists()
 
+
+def test_flood_drains_both_organizations_with_either_relayer(tmp_path):
+    result = flood.main(["--events", "6", "--codes", "30", "--b-members", "10", "--clients", "8", "--b-clients", "4",
+                         "--b-delay", "0.5", "--modes", "fair,unbounded", "--out", str(tmp_path / "flood.json")])
+    for prefix in ("", "unbounded_"):
+        assert result[f"{prefix}baseline_b_confirmed"] == result[f"{prefix}flood_b_confirmed"] == 10, result
+        assert result[f"{prefix}a_claims_accepted"] == 30 and result[f"{prefix}a_events_created"] == 6, result
+        assert result[f"{prefix}a_claims_by_status"] == {"confirmed": 30}, result
+        assert result[f"{prefix}lost"] == 0 and result[f"{prefix}duplicated"] == 0, result
+        assert result[f"{prefix}a_signed_by_a_key_only"] and result[f"{prefix}b_signed_by_b_key_only"], result
+    assert (tmp_path / "flood.json").exists()

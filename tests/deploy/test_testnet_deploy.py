@@ -100,6 +100,12 @@ def test_deploy_to_a_testnet_twice_then_serve_a_claim(project_root, standin, tmp
         for role in roles:
             assert not contract.functions.hasRole(getattr(contract.functions, role)().call(), deployer.address).call()
     assert points.functions.owner().call() != deployer.address
+    # scripts/deploy-config.yaml's issuing limits (default section; no guardian on a public network) land on chain
+    # and in the registry
+    assert list(badges.functions.issuingLimits().call()) == [100, 2000, 2592000]
+    assert {k: registry["governance"][k] for k in ("max_event_points", "points_allowance", "allowance_period_s",
+                                                    "guardian")} == {
+        "max_event_points": 100, "points_allowance": 2000, "allowance_period_s": 2592000, "guardian": None}
 
     # Source verification: the recorded standard-JSON input compiles to exactly the creation code sent on chain.
     record = json.loads((tmp_path / "deployments" / "verification" / str(SEPOLIA) / "KyosoGovernor.json").read_text())

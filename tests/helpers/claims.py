@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
+
+from tools.devstack.processes import steward
 
 
 def claim_until_answered(urls: list[str], headers: dict, event_id: int, secret: str, timeout: float) -> int:
@@ -38,11 +41,13 @@ def claim_statuses(url: str, members: list[dict], claim_ids: list[int], timeout:
         time.sleep(0.5)
 
 
-def event_on_chain(url: str, organizer: dict, organization: dict, event: dict, codes: int,
-                   timeout: float = 60) -> tuple[dict, dict, int, list[str]]:
-    """An organization and an event made through the API at `url`, waited for on chain, and `codes` printed claim
-    codes: (organization, event, token id, secrets)."""
+def event_on_chain(url: str, organizer: dict, organization: dict, event: dict, codes: int, *, database_url: str,
+                   project_root: Path, timeout: float = 60) -> tuple[dict, dict, int, list[str]]:
+    """An organization (approved by a steward the operator made on `database_url`) and an event made through the
+    API at `url`, waited for on chain, and `codes` printed claim codes: (organization, event, token id, secrets)."""
     org = httpx.post(f"{url}/organizations", json=organization, headers=organizer).json()
+    approved = httpx.post(f"{url}/organizations/{org['id']}/approve", headers=steward(url, database_url, project_root))
+    assert approved.status_code == 200, approved.text
     made = httpx.post(f"{url}/organizations/{org['id']}/events", json=event, headers=organizer).json()
     deadline = time.monotonic() + timeout
     while (token_id := httpx.get(f"{url}/events/{made['id']}").json()["token_id"]) is None:

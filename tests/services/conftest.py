@@ -5,12 +5,19 @@ errors' codes and parameters, or what was stored."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session
 
+from backend.claims import service as claims
+from backend.claims.models import ClaimMethod
 from backend.platform.db import make_engine, migrate, session_factory
+from backend.platform.group_commit import GroupCommitter
+
+IP = "203.0.113.7"
+EXPLORER = "https://explorer.example/tx/{hash}"
 
 
 @pytest.fixture
@@ -25,3 +32,22 @@ def engine(tmp_path):
 def session(engine) -> Iterator[Session]:
     with session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def writes(engine):
+    """The claim route's group commit (backend/platform/group_commit.py), on the test's database."""
+    committer = GroupCommitter(engine)
+    yield committer
+    committer.stop()
+
+
+@pytest.fixture
+def claim(engine, writes):
+    """Claims as the route does: a session of its own for each request, closed by the service."""
+    sessions = session_factory(engine)
+
+    def claim(user, event, secret: str, method: ClaimMethod = ClaimMethod.code, ip: str = IP):
+        return asyncio.run(claims.accept_claim(session=sessions(), writes=writes, user=user, event_id=event.id,
+                                               method=method, secret=secret, client_ip=ip, explorer_tx_url=EXPLORER))
+    return claim

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from backend.accounts.models import User, WalletKind
 from backend.claims.models import BadgeHolding
 from backend.events.models import Event
-from backend.organizations.models import Membership, Organization, Role
+from backend.organizations.models import Membership, Organization, OrganizationStatus, Role
 from backend.platform.orm import utcnow
 
 _numbers = itertools.count(1)
@@ -32,9 +32,12 @@ def make_user(session: Session, *, email: str | None = "", organization: Organiz
     return row
 
 
-def make_organization(session: Session) -> Organization:
+def make_organization(session: Session, *,
+                      status: OrganizationStatus = OrganizationStatus.approved) -> Organization:
+    """An organization a steward approved (by default): its badges can be claimed."""
     n = next(_numbers)
-    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed")
+    row = Organization(name_ja=f"団体{n}", name_en=f"Org {n}", issuer_address=f"0x{n:040x}", issuer_key=b"sealed",
+                       status=status)
     session.add(row)
     session.commit()
     return row

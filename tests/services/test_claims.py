@@ -16,41 +16,16 @@ from backend.claims.models import Claim, ClaimMethod, ClaimStatus
 from backend.events.kiosk import kiosk_code, kiosk_period
 from backend.events.models import ClaimCode, Event
 from backend.organizations.gas_budget import GAS_PER_CLAIM_ESTIMATE
-from backend.organizations.models import Organization
+from backend.organizations.models import Organization, OrganizationStatus
 from backend.platform.db import session_factory
-from backend.platform.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, PaymentRequired
-from backend.platform.group_commit import GroupCommitter
+from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
 from backend.platform.models import GuessThrottle
 from backend.platform.security import secret_hash
 from backend.platform.throttle import ACCOUNT, ADDRESS
+from tests.services.conftest import EXPLORER, IP
+from tests.services.errors import refused
 
 NOW = datetime.now(timezone.utc)
-IP = "203.0.113.7"
-EXPLORER = "https://explorer.example/tx/{hash}"
-
-
-@pytest.fixture
-def writes(engine):
-    committer = GroupCommitter(engine)
-    yield committer
-    committer.stop()
-
-
-@pytest.fixture
-def claim(engine, writes):
-    """Claims as the route does: a session of its own for each request, closed by the service."""
-    sessions = session_factory(engine)
-
-    def claim(user: User, event: Event, secret: str, method: ClaimMethod = ClaimMethod.code, ip: str = IP):
-        return asyncio.run(service.accept_claim(session=sessions(), writes=writes, user=user, event_id=event.id,
-                                                method=method, secret=secret, client_ip=ip, explorer_tx_url=EXPLORER))
-    return claim
-
-
-def refused(call, *args, **kwargs) -> DomainError:
-    with pytest.raises(DomainError) as error:
-        call(*args, **kwargs)
-    return error.value
 
 
 def add_user(session, n: int) -> User:
@@ -66,7 +41,7 @@ def add_user(session, n: int) -> User:
 @pytest.fixture
 def org(session) -> Organization:
     org = Organization(name_ja="金沢工芸会", name_en="Kanazawa Crafts", issuer_address=f"0x{os.urandom(20).hex()}",
-                       issuer_key=b"sealed")
+                       issuer_key=b"sealed", status=OrganizationStatus.approved)
     session.add(org)
     session.commit()
     return org

@@ -214,7 +214,7 @@ def test_the_stats_count_the_claims_by_status(session, organizer, org):
                           method=ClaimMethod.code, status=status))
     session.commit()
     stats = service.event_stats(session=session, user=organizer, event_id=event.id)
-    assert stats == {"event_id": event.id, "accepted": 1, "submitted": 0, "confirmed": 2, "failed": 0}
+    assert stats == {"event_id": event.id, "accepted": 1, "submitted": 0, "confirmed": 2, "failed": 0, "owed": 0}
 
 
 def test_claim_codes_are_single_use_links_stored_only_as_hashes(session, organizer, org):

@@ -26,10 +26,10 @@ from backend.governance.state import chain_now
 from backend.governance.text import HASH_LABEL, canonical_text, description, text_sha256
 from backend.platform.chain.eip712 import SECP256K1_HALF_N, recover_typed, sign_typed
 from backend.platform.db import session_factory
-from backend.platform.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unprocessable
-from backend.platform.group_commit import GroupCommitter
+from backend.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from backend.platform.keys import KeyVault
 from backend.platform.models import IndexerCursor
+from tests.services.errors import refused
 
 GOVERNOR = "0x" + "6" * 40
 POINTS = "0x" + "7" * 40
@@ -40,12 +40,6 @@ DOMAIN = {"name": "KyosoGovernor", "version": "1", "chainId": 31337, "verifyingC
 POINTS_DOMAIN = {"name": "KyosoPoints", "version": "1", "chainId": 31337, "verifyingContract": POINTS}
 PENDING, ACTIVE = ballots.PROPOSAL_STATES.index("pending"), ballots.PROPOSAL_STATES.index("active")
 DEFEATED, SUCCEEDED = ballots.PROPOSAL_STATES.index("defeated"), ballots.PROPOSAL_STATES.index("succeeded")
-
-
-def refused(call, *args, **kwargs) -> DomainError:
-    with pytest.raises(DomainError) as error:
-        call(*args, **kwargs)
-    return error.value
 
 
 class Answer:
@@ -100,13 +94,6 @@ def known_domains():
 @pytest.fixture
 def vault() -> KeyVault:
     return KeyVault(base64.b64encode(os.urandom(32)).decode())
-
-
-@pytest.fixture
-def writes(engine):
-    committer = GroupCommitter(engine)
-    yield committer
-    committer.stop()
 
 
 def add_user(session, n: int, vault: KeyVault | None = None, kind: WalletKind = WalletKind.custodial) -> User:
@@ -183,14 +170,14 @@ def test_each_parameter_change_is_bounded(parameter):
 
 def test_a_parameter_proposal_out_of_bounds_is_refused_before_anything_is_encoded():
     body = ProposalCreate(kind="parameter", title_ja="定足数", title_en="Quorum", parameter="quorum_percent", value=101)
-    error = refused(proposals.actions_for, body=body, w3=None, contracts=None)
+    error = refused(proposals.actions_for, session=None, body=body, w3=None, contracts=None)
     assert error.code == "invalid_parameter_value"
 
 
 def test_a_text_proposal_does_nothing_on_chain_but_call_the_timelock():
     body = ProposalCreate(kind="text", title_ja="決議", title_en="Resolution")
     timelock = FakeContract(TIMELOCK)
-    acts, columns = proposals.actions_for(body=body, w3=None, contracts=SimpleNamespace(timelock=timelock))
+    acts, columns = proposals.actions_for(session=None, body=body, w3=None, contracts=SimpleNamespace(timelock=timelock))
     assert (acts.targets, acts.values, acts.calldatas, columns) == ([TIMELOCK], [0], [b""], {})
 
 
@@ -207,7 +194,7 @@ def test_grant_amounts_are_whole_units_with_at_most_the_tokens_decimals_and_more
 
 def test_an_eth_grant_pays_the_recipient_from_the_treasury():
     body = ProposalCreate(kind="grant", title_ja="助成", title_en="Grant", recipient=RECIPIENT, amount="0.25")
-    acts, columns = proposals.actions_for(body=body, w3=FakeNode(balance=10**18),
+    acts, columns = proposals.actions_for(session=None, body=body, w3=FakeNode(balance=10**18),
                                           contracts=SimpleNamespace(timelock=FakeContract(TIMELOCK)))
     assert (acts.targets, acts.values, acts.calldatas) == ([RECIPIENT], [25 * 10**16], [b""])
     assert columns == {"grant_token": None, "grant_recipient": RECIPIENT, "grant_amount": str(25 * 10**16)}
@@ -215,7 +202,7 @@ def test_an_eth_grant_pays_the_recipient_from_the_treasury():
 
 def test_a_grant_larger_than_the_treasury_is_refused_with_what_it_holds():
     body = ProposalCreate(kind="grant", title_ja="助成", title_en="Grant", recipient=RECIPIENT, amount="2")
-    error = refused(proposals.actions_for, body=body, w3=FakeNode(balance=15 * 10**17),
+    error = refused(proposals.actions_for, session=None, body=body, w3=FakeNode(balance=15 * 10**17),
                     contracts=SimpleNamespace(timelock=FakeContract(TIMELOCK)))
     assert isinstance(error, Conflict)
     assert (error.code, error.params) == ("treasury_insufficient", {"held": "1.5", "symbol": "ETH"})
@@ -224,7 +211,7 @@ def test_a_grant_larger_than_the_treasury_is_refused_with_what_it_holds():
 def test_a_grant_in_something_that_is_not_a_token_is_refused():
     token = "0x" + "a" * 40
     body = ProposalCreate(kind="grant", title_ja="助成", title_en="Grant", recipient=RECIPIENT, amount="1", token=token)
-    error = refused(proposals.actions_for, body=body, w3=FakeNode(balance=0),
+    error = refused(proposals.actions_for, session=None, body=body, w3=FakeNode(balance=0),
                     contracts=SimpleNamespace(timelock=FakeContract(TIMELOCK)))
     assert isinstance(error, Unprocessable)
     assert (error.code, error.params["token"]) == ("invalid_token", body.token)

@@ -109,7 +109,7 @@ def test_completion_records_the_mission_claim_once(session, organizer):
     (claim,) = session.scalars(select(Claim).where(Claim.event_id == mission.event_id)).all()
     assert (claim.user_id, claim.method, claim.status) == (member.id, ClaimMethod.mission, ClaimStatus.accepted)
     reserved = session.scalar(select(Organization.gas_reserved).where(Organization.id == org.id))
-    assert reserved > 0  # owed, so reserved even past the budget
+    assert reserved > 0  # its estimate, reserved in the organization's budget (backend/missions/awards.py)
     assert missions.mission_statuses(session=session, user=member)[0].status == "completed"
     claim.status = ClaimStatus.confirmed
     session.commit()

@@ -151,14 +151,24 @@ class Backend:
             self.proc.wait(timeout=20)
 
 
-def signup(url: str) -> dict:
+def signup(url: str, email: str | None = None) -> dict:
     """A new member through the API; returns the Authorization header."""
     import httpx
 
-    email = f"member-{time.time_ns()}-{os.getpid()}-{threading.get_ident()}@example.jp"
+    email = email or f"member-{time.time_ns()}-{os.getpid()}-{threading.get_ident()}@example.jp"
     response = httpx.post(f"{url}/auth/signup", json={"email": email, "password": "password-123"}, timeout=30)
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def steward(url: str, database_url: str, project_root: Path) -> dict:
+    """A new member made a steward by the operator's command (backend/admin.py) on the backend's database, as an
+    operator does it; returns the Authorization header."""
+    email = f"steward-{time.time_ns()}-{os.getpid()}@example.jp"
+    headers = signup(url, email)
+    subprocess.run([sys.executable, "-m", "backend.admin", "steward", "grant", email], cwd=project_root, check=True,
+                   env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL)
+    return headers
 
 
 @contextmanager

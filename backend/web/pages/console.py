@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from backend.accounts.deps import CurrentUser, OptionalUser
 from backend.events import service as events
 from backend.i18n import Translator, language_of
+from backend.organizations import allowance
 from backend.organizations import service as organizations
 from backend.platform.http import DbId, SessionDep, SettingsDep
 from backend.reports import service as reports
@@ -20,12 +21,16 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console(request: Request, session: SessionDep, user: OptionalUser):
+def console(request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser):
     if user is None:
         return login_redirect(request)
     orgs = organizations.organizations_of(session=session, user=user)
     org_events = {o.id: events.events_of_organization(session=session, organization_id=o.id) for o in orgs}
-    return render(request, "console.html", user, organizations=orgs, org_events=org_events)
+    stewarding = organizations.organizations_by_status(session=session, user=user) if user.is_steward else None
+    limits = allowance.limits_of(session)
+    return render(request, "console.html", user, organizations=orgs, org_events=org_events, stewarding=stewarding,
+                  max_event_points=limits.max_event_points if limits else 1_000_000,
+                  sponsor=organizations.is_sponsor(user, settings.sponsor_emails))
 
 
 @router.get("/console/events/{event_id}", response_class=HTMLResponse)

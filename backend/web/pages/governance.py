@@ -7,6 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from backend.accounts.deps import OptionalUser
 from backend.governance import proposals, treasury, votes
+from backend.governance.actions import PARAMETERS
+from backend.organizations import service as organizations
 from backend.platform.http import (
     DbId,
     SessionDep,
@@ -32,11 +34,13 @@ def proposals_page(request: Request, session: SessionDep, user: OptionalUser):
 
 # Before /proposals/{proposal_id}, which would otherwise take "new" for an id (and answer 422).
 @router.get("/proposals/new", response_class=HTMLResponse)
-def new_proposal_page(request: Request, user: OptionalUser):
+def new_proposal_page(request: Request, session: SessionDep, user: OptionalUser):
     if user is None:
         return login_redirect(request)
     settings = proposals.governance_settings(contracts=services_of(request).contracts, user=user)
-    return render(request, "proposal_new.html", user, governance=settings)
+    on_chain = [o for o in organizations.organizations_by_id(session=session).values() if o.chain_id is not None]
+    return render(request, "proposal_new.html", user, governance=settings, parameters=sorted(PARAMETERS),
+                  organizations=on_chain)
 
 
 @router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
