@@ -84,10 +84,13 @@ i18n-compile: $(I18N_MO)
 $(I18N)/locales/%/LC_MESSAGES/messages.mo: $(I18N)/locales/%/LC_MESSAGES/messages.po | $(PY_STAMP)
 	$(PYBABEL) -q compile -i $< -o $@ -l $*
 
-$(PY_STAMP): requirements/lock.txt
+# The project itself goes in too (editable, nothing resolved): it puts the operator's `kyoso` command (pyproject.toml
+# [project.scripts], backend/admin.py) into .venv/bin.
+$(PY_STAMP): requirements/lock.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Kyoso needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps --disable-pip-version-check -r requirements/lock.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --disable-pip-version-check -e .
 	@cp requirements/lock.txt $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -135,8 +138,23 @@ run: setup
 slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 	@$(PY) tools/slither_check.py $(SLITHER_VENV)/bin/slither $(SOLC_ADAPTER)
 
+# `make test` runs two pytest processes side by side, as most of either's time is spent waiting for blocks, pages
+# and processes: the chain's tests on brownie's kyoso-test network, and the tests that need no brownie network (the
+# rules, the catalogs, and the whole-stack tests that start `make run` themselves on free ports). The second one's
+# report follows the first's. `make test TESTS=...` runs the tests given, in one process.
+NO_CHAIN_TESTS := tests/services tests/i18n tests/web tests/fuzz tests/foundation/test_make_run.py \
+  tests/foundation/test_layout.py tests/foundation/test_redaction.py
 test: setup slither system-packages $(FUZZ_STAMP)
+ifeq ($(TESTS),tests)
+	@log=$$(mktemp); \
+	  $(PY) -m pytest $(NO_CHAIN_TESTS) -p no:pytest-brownie $(PYTEST_ARGS) > $$log 2>&1 & other=$$!; \
+	  $(PY) -m pytest tests $(addprefix --ignore=,$(NO_CHAIN_TESTS)) --network kyoso-test $(PYTEST_ARGS); chain=$$?; \
+	  wait $$other; rc=$$?; \
+	  echo; echo "=== the tests without the chain's network: $(NO_CHAIN_TESTS) ==="; cat $$log; rm -f $$log; \
+	  test $$chain -eq 0 && test $$rc -eq 0
+else
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)
+endif
 
 # Debian packages the tests need, installed in one go when any is missing: the browser tests drive Debian's Chromium
 # (never a browser download) and need Japanese fonts to render pages; the scale-out tests start a PostgreSQL server
@@ -170,8 +188,9 @@ FAULT_CLAIMS ?= 400
 FAULT_KILLS ?= 10
 bench-faults: setup system-packages
 	KYOSO_FAULT_CLAIMS=$(FAULT_CLAIMS) KYOSO_FAULT_KILLS=$(FAULT_KILLS) KYOSO_FAULT_SEED=$$RANDOM \
+	  KYOSO_RPC_FAULT_CLAIMS=1000 \
 	  $(PY) -m pytest tests/backend/test_restart_safety.py tests/backend/test_chain_faults.py \
-	  tests/backend/test_scale_out.py --network kyoso-test -s $(PYTEST_ARGS)
+	  tests/backend/test_rpc_faults.py tests/backend/test_scale_out.py --network kyoso-test -s $(PYTEST_ARGS)
 
 # Benchmarks (docs/benchmarks.md). Each starts an Anvil of its own on a free port (never 8545 or 8546), so they can
 # run beside `make run` and `make test`.

@@ -1,4 +1,4 @@
-"""The background worker: the relayer and the indexer in a process of their own, without the HTTP API.
+"""The background worker: the relayer, the indexer and the mailer in a process of their own, without the HTTP API.
 
     python -m backend.worker
 
@@ -51,7 +51,7 @@ def main(relayer_class: type[Relayer] = Relayer) -> None:
     except ValidationError as exc:
         raise SystemExit(f"Kyoso's worker cannot start, the configuration is invalid:\n{exc}") from None
     # this process exists to run them, whatever the API processes beside it are told
-    settings = settings.model_copy(update={"relayer_enabled": True, "indexer_enabled": True})
+    settings = settings.model_copy(update={"relayer_enabled": True, "indexer_enabled": True, "mailer_enabled": True})
     asyncio.run(_run(create_app(settings, relayer_class)))
 
 

@@ -82,6 +82,7 @@ def event_body(i: int, word: str | None = None) -> dict:
 
 def organization(stack: Stack, organizer: Member, steward: Member, name_en: str, name_ja: str) -> int:
     """An organization through the API, approved by `steward`, its gas budget raised, registered on chain."""
+    stack.verify(organizer)  # founding an organization needs a confirmed address
     org = httpx.post(f"{stack.api}/organizations", json={"name_ja": name_ja, "name_en": name_en},
                      headers={"Authorization": f"Bearer {organizer.token}"}, timeout=30).json()
     stack.approve(org["id"], steward)

@@ -88,6 +88,16 @@ def get_optional_user(
         return None
 
 
+def get_current_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    """The raw token the request was authenticated with (beside CurrentUser, which checks it): the log-in that a
+    password change keeps, and that the list of log-ins marks as this one."""
+    return _token_of(request, credentials)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentToken = Annotated[str | None, Depends(get_current_token)]
 LoopUser = Annotated[User, Depends(get_loop_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -7,14 +7,15 @@ import time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from web3 import Web3
 
+from backend.accounts import passwords
 from backend.accounts.models import ExportStatus, User, WalletExport, WalletKind
 from backend.accounts.siwe import verify_siwe
 from backend.claims.models import Claim, ClaimStatus
 from backend.platform.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
 from backend.platform.errors import Conflict, Invalid, NotFound, Unauthorized
 from backend.platform.keys import KeyVault, SealedKey
-from backend.platform.security import verify_password
 
 EXPORT_DEADLINE_S = 3600  # the signed consent is valid for an hour; the relayer sends it within seconds
 BUSY_RETRY_AFTER_S = 30  # a badge on its way is confirmed within seconds; a move, within a minute
@@ -26,15 +27,19 @@ def export_public(export: WalletExport) -> dict:
 
 
 def export_wallet(*, session: Session, vault: KeyVault, badges, user: User, password: str, message: str,
-                  signature: str, base_url: str, chain_id: int) -> dict:
+                  signature: str, base_url: str, chain_id: int, w3: Web3 | None = None,
+                  client_ip: str | None = None) -> dict:
     """Moves everything from the custodial wallet to the member's own address (proven by a SIWE message signed
-    there), after the password is confirmed again: the member's migration consent is signed with the custodial key
-    here, and the relayer sends it (`badges` is the badge contract, whose EIP-712 domain and nonces it needs)."""
+    there for this move, by an EOA or, through the node `w3`, a contract wallet), after the password is confirmed
+    again: the member's migration consent is signed with the custodial key here, and the relayer sends it (`badges`
+    is the badge contract, whose EIP-712 domain and nonces it needs)."""
     if user.wallet_kind != WalletKind.custodial or user.custodial_key is None:
         raise Conflict("not_custodial")
-    if user.password_hash is None or not verify_password(user.password_hash, password):
+    if user.password_hash is None:
         raise Unauthorized("invalid_credentials")
-    to = verify_siwe(session=session, base_url=base_url, chain_id=chain_id, message=message, signature=signature)
+    passwords.check_again(session=session, user=user, password=password, client_ip=client_ip)  # throttled
+    to = verify_siwe(session=session, base_url=base_url, chain_id=chain_id, message=message, signature=signature,
+                     purpose="wallet_export", w3=w3)
     if to == user.wallet_address:
         raise Invalid("same_address")
     if session.scalar(select(User).where(User.wallet_address == to, User.id != user.id)) is not None:

@@ -124,9 +124,12 @@ def install_error_handlers(app: FastAPI, page: PageRenderer) -> None:
 
     @app.exception_handler(requests.exceptions.ConnectionError)
     @app.exception_handler(requests.exceptions.Timeout)
+    @app.exception_handler(requests.exceptions.HTTPError)
     async def chain_unavailable(request: Request, exc: Exception):
-        """A request that needs the chain node while it does not answer (web3's HTTP provider): 503, try again.
-        Nothing the request had stored is lost; claims and votes are accepted without the node anyway."""
+        """A request that needs the chain node while it does not answer (web3's HTTP provider), or while the node's
+        provider refuses it (an HTTP error status: rate limited, the API key refused): 503, try again. Nothing the
+        request had stored is lost; claims and votes are accepted without the node anyway. The exception, which names
+        the node's URL, is neither answered nor logged."""
         return answer(request, Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S))
 
     @app.exception_handler(StorageUnavailable)

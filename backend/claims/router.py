@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from backend.accounts.deps import CurrentUser, LoopUser
 from backend.claims import service
 from backend.claims.schemas import ClaimCreate, ClaimPublic
-from backend.platform.http import DbId, LoopSessionDep, SessionDep, SettingsDep, WritesDep, client_ip, errors
+from backend.platform.http import (
+    PAGED,
+    DbId,
+    Limit,
+    LoopSessionDep,
+    Page,
+    SessionDep,
+    SettingsDep,
+    WritesDep,
+    client_ip,
+    errors,
+    paged,
+)
+from backend.platform.paging import DEFAULT_LIMIT
 
 router = APIRouter(tags=["claims"])
 
@@ -28,6 +41,9 @@ def read_claim(claim_id: DbId, session: SessionDep, settings: SettingsDep, user:
     return service.read_claim(session=session, user=user, claim_id=claim_id, explorer_tx_url=settings.explorer_tx_url)
 
 
-@router.get("/me/claims", response_model=list[ClaimPublic])
-def my_claims(session: SessionDep, settings: SettingsDep, user: CurrentUser):
-    return service.claims_of(session=session, user=user, explorer_tx_url=settings.explorer_tx_url)
+@router.get("/me/claims", response_model=list[ClaimPublic], responses=PAGED)
+def my_claims(session: SessionDep, response: Response, settings: SettingsDep, user: CurrentUser,
+              limit: Limit = DEFAULT_LIMIT, offset: Page = 0):
+    """The caller's claims, newest first."""
+    return paged(response, service.claims_of(session=session, user=user, explorer_tx_url=settings.explorer_tx_url,
+                                             limit=limit, offset=offset))

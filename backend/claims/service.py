@@ -26,6 +26,7 @@ from backend.platform import throttle
 from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
 from backend.platform.group_commit import GroupCommitter
 from backend.platform.orm import utcnow
+from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 from backend.platform.security import secret_hash
 
 WALLET_MOVING_RETRY_AFTER_S = 30  # a wallet export is one transaction, confirmed within a few blocks
@@ -33,7 +34,7 @@ WALLET_MOVING_RETRY_AFTER_S = 30  # a wallet export is one transaction, confirme
 # The claim's statements, built once: at a festival it is the hot path, and building a statement (and its cache key)
 # on every request cost more Python than SQLite spends running it (py-spy, docs/benchmarks.md).
 # Everything the answer depends on, in one query before anything is written.
-_FOUND = (select(Event, throttle.locked_until(),
+_FOUND = (select(Event, throttle.locked_until("account_keys"), throttle.locked_until("address_keys"),
                  exists().where(WalletExport.user_id == bindparam("user_id"),
                                 WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
                  Claim.id, Claim.status, Organization.status, Organization.name_en,
@@ -93,14 +94,17 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
     """Claims the event's badge for the user's wallet: stored as `accepted`, with the code spent and the gas
     reserved, or refused. Runs on the event loop: `session` serves the reads and is closed before any await (no
     connection is held while the write waits for its group); the write goes through the group committer."""
-    limits = {f"user:{user.id}": throttle.ACCOUNT, f"ip:{client_ip}": throttle.ADDRESS}
-    found = session.execute(_FOUND, {"event_id": event_id, "user_id": user.id,
-                                     "throttle_keys": list(limits)}).one_or_none()
+    account_key, address_key = f"user:{user.id}", f"ip:{client_ip}"
+    found = session.execute(_FOUND, {"event_id": event_id, "user_id": user.id, "account_keys": [account_key],
+                                     "address_keys": [address_key]}).one_or_none()
     if found is None:
         raise NotFound("event_not_found")
-    (event, locked_until, exporting, existing_id, existing_status, org_status, org_name,
+    (event, account_locked_until, address_locked_until, exporting, existing_id, existing_status, org_status, org_name,
      *limit_values) = found
-    throttle.refuse_if_locked_until(locked_until)
+    # A locked account is refused outright. A locked address is not: hundreds of attendees share the venue's Wi-Fi or
+    # a carrier's address, and a right code is theirs whatever others typed there; only a wrong guess from it is
+    # refused (429, by the count below), and counted against the account under a smaller limit.
+    throttle.refuse_if_locked_until(account_locked_until)
     refuse_unless_issuing(org_status, org_name)
     if exporting:
         raise Conflict("wallet_moving", retry_after=WALLET_MOVING_RETRY_AFTER_S)
@@ -109,7 +113,8 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
     code = _check_secret(session, event, method, secret)
     if code is WRONG:  # counted in a thread: a write, which may wait for the writer lock, never on the loop
         session.close()  # no connection held across an await (see the vote route)
-        await anyio.to_thread.run_sync(_count_failure, session, limits)
+        account = throttle.ACCOUNT_AT_LOCKED_ADDRESS if throttle.is_locked(address_locked_until) else throttle.ACCOUNT
+        await anyio.to_thread.run_sync(_count_failure, session, {account_key: account, address_key: throttle.ADDRESS})
     now = utcnow()
     limits = allowance.Limits(*limit_values) if limit_values[0] is not None else None
     if not event.claim_start <= now <= event.claim_end:
@@ -153,7 +158,8 @@ def read_claim(*, session: Session, user: User, claim_id: int, explorer_tx_url: 
     return claim_public(claim, explorer_tx_url)
 
 
-def claims_of(*, session: Session, user: User, explorer_tx_url: str) -> list[ClaimPublic]:
-    """The user's claims, newest first."""
-    rows = session.scalars(select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc())).all()
-    return [claim_public(c, explorer_tx_url) for c in rows]
+def claims_of(*, session: Session, user: User, explorer_tx_url: str, limit: int = DEFAULT_LIMIT,
+              offset: int = 0) -> Paged[ClaimPublic]:
+    """The user's claims, newest first, a page of `limit` from `offset`."""
+    return page_of(session, select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc()),
+                   limit=limit, offset=offset).map(lambda c: claim_public(c, explorer_tx_url))

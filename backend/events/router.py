@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 
 from backend.accounts.deps import CurrentUser
 from backend.events import service
-from backend.events.schemas import CodesCreate, CodesPublic, EventCreate, EventPublic, EventUpdate, KioskPublic
-from backend.platform.http import DbId, SessionDep, SettingsDep, errors
+from backend.events.schemas import (
+    CodeSheetCreate,
+    CodesCreate,
+    CodesPublic,
+    EventCreate,
+    EventPublic,
+    EventUpdate,
+    KioskPublic,
+)
+from backend.platform.http import PAGED, DbId, Limit, Page, SessionDep, SettingsDep, errors, paged
+from backend.platform.paging import DEFAULT_LIMIT
 
 router = APIRouter(tags=["events"])
 
@@ -29,11 +38,13 @@ def update_event(event_id: DbId, body: EventUpdate, session: SessionDep, user: C
     return service.event_public(service.update_event(session=session, user=user, event_id=event_id, body=body))
 
 
-@router.get("/events", response_model=list[EventPublic])
-def list_events(session: SessionDep, upcoming: bool = True, limit: int = Query(50, ge=1, le=200)):
+@router.get("/events", response_model=list[EventPublic], responses=PAGED)
+def list_events(session: SessionDep, response: Response, upcoming: bool = True, limit: Limit = DEFAULT_LIMIT,
+                offset: Page = 0):
     """Events, soonest first; by default those that have not ended yet. Missions' badge events are not events to
     attend: they are listed under /missions."""
-    return [service.event_public(e) for e in service.list_events(session=session, upcoming=upcoming, limit=limit)]
+    return paged(response, service.list_events(session=session, upcoming=upcoming, limit=limit, offset=offset)
+                 .map(service.event_public))
 
 
 @router.get("/events/{event_id}", response_model=EventPublic)
@@ -57,8 +68,9 @@ def create_codes(event_id: DbId, body: CodesCreate, session: SessionDep, setting
 
 @router.post("/events/{event_id}/code-sheet", response_class=Response,
              responses={**errors(402, 403, 429), 200: {"content": {"image/png": {}}}})
-def code_sheet(event_id: DbId, body: CodesCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
-    """A printable PNG sheet of single-use QR codes (new codes each time; they are not stored in clear)."""
+def code_sheet(event_id: DbId, body: CodeSheetCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """A printable PNG sheet of single-use QR codes (new codes each time; they are not stored in clear); at most 100
+    per sheet (422 beyond), several sheets for more."""
     png = service.code_sheet(session=session, user=user, event_id=event_id, count=body.count,
                              base_url=settings.public_base_url)
     return Response(png, media_type="image/png",

@@ -79,6 +79,16 @@ class CodesCreate(Strict):
     count: int = Field(ge=1, le=1000)
 
 
+# A QR sheet is drawn while the request waits (~10 ms of one core per code: segno tries 8 masks per code), so one
+# request may ask for at most this many; more codes are more sheets, which the organization's hourly limit of sheets
+# bounds (backend/platform/rate_limits.py). 100 codes are a few printed pages.
+MAX_SHEET_CODES = 100
+
+
+class CodeSheetCreate(Strict):
+    count: int = Field(ge=1, le=MAX_SHEET_CODES, description=f"at most {MAX_SHEET_CODES} codes per sheet")
+
+
 class CodesPublic(BaseModel):
     event_id: int
     claim_urls: list[str] = Field(description="shown once: each holds a single-use secret")

@@ -16,12 +16,13 @@ from backend.claims.models import Claim, ClaimStatus
 from backend.events.kiosk import kiosk_code, kiosk_code_matches, kiosk_period, valid_for_s
 from backend.events.models import ClaimCode, Event
 from backend.events.qr_sheet import sheet_png
-from backend.events.schemas import EventCreate, EventPublic, EventUpdate, KioskPublic
+from backend.events.schemas import MAX_SHEET_CODES, EventCreate, EventPublic, EventUpdate, KioskPublic
 from backend.missions.models import Mission
 from backend.organizations import allowance, gas_budget
 from backend.organizations.service import ORGANIZERS, membership_of
 from backend.platform import rate_limits, throttle
 from backend.platform.errors import NotFound, Unprocessable
+from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 from backend.platform.security import new_secret, secret_hash
 
 __all__ = [
@@ -97,14 +98,15 @@ def update_event(*, session: Session, user: User, event_id: int, body: EventUpda
     return event
 
 
-def list_events(*, session: Session, upcoming: bool = True, limit: int = 50, newest_first: bool = False) -> list[Event]:
-    """Events, soonest first (`newest_first`: the latest first, `limit` of them); `upcoming`: those that have not
-    ended yet. Missions' badge events are not events to attend: they are listed with the missions."""
-    order = Event.starts_at.desc() if newest_first else Event.starts_at
-    query = select(Event).where(Event.id.not_in(select(Mission.event_id))).order_by(order).limit(limit)
+def list_events(*, session: Session, upcoming: bool = True, limit: int = DEFAULT_LIMIT, offset: int = 0,
+                newest_first: bool = False) -> Paged[Event]:
+    """Events, soonest first (`newest_first`: the latest first), a page of `limit` from `offset`; `upcoming`: those
+    that have not ended yet. Missions' badge events are not events to attend: they are listed with the missions."""
+    order = (Event.starts_at.desc(), Event.id.desc()) if newest_first else (Event.starts_at, Event.id)
+    query = select(Event).where(Event.id.not_in(select(Mission.event_id))).order_by(*order)
     if upcoming:
         query = query.where(Event.ends_at >= datetime.now(timezone.utc))
-    return list(session.scalars(query).all())
+    return page_of(session, query, limit=limit, offset=offset)
 
 
 def events_by_ids(*, session: Session, ids: Iterable[int]) -> dict[int, Event]:
@@ -113,10 +115,11 @@ def events_by_ids(*, session: Session, ids: Iterable[int]) -> dict[int, Event]:
     return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))} if ids else {}
 
 
-def events_of_organization(*, session: Session, organization_id: int) -> list[Event]:
-    """All the organization's events, the latest first, missions' badge events included (its organizers' list)."""
+def events_of_organization(*, session: Session, organization_id: int, limit: int = 100) -> list[Event]:
+    """The organization's latest `limit` events, the latest first, missions' badge events included (its organizers'
+    list)."""
     return list(session.scalars(select(Event).where(Event.organization_id == organization_id)
-                                .order_by(Event.starts_at.desc())).all())
+                                .order_by(Event.starts_at.desc()).limit(limit)).all())
 
 
 def event_stats(*, session: Session, user: User, event_id: int) -> dict:
@@ -146,7 +149,10 @@ def create_codes(*, session: Session, user: User, event_id: int, count: int, bas
 
 
 def code_sheet(*, session: Session, user: User, event_id: int, count: int, base_url: str) -> bytes:
-    """A printable PNG sheet of `count` new single-use QR codes (they are not stored in clear)."""
+    """A printable PNG sheet of `count` new single-use QR codes (they are not stored in clear), at most
+    MAX_SHEET_CODES: drawing them is the request's own work."""
+    if count > MAX_SHEET_CODES:
+        raise Unprocessable("too_many_codes", limit=MAX_SHEET_CODES, count=count)
     return sheet_png(create_codes(session=session, user=user, event_id=event_id, count=count, base_url=base_url))
 
 

@@ -113,20 +113,20 @@ def charge(session: Session, gas: int) -> None:
         budget_row(session).gas_used += gas
 
 
-def _sponsor(user: User, sponsor_emails: str) -> None:
-    if not organizations.is_sponsor(user, sponsor_emails):
+def _sponsor(user: User) -> None:
+    if not organizations.is_sponsor(user):
         raise Forbidden("not_sponsor")
 
 
-def read_budget(*, session: Session, user: User, sponsor_emails: str) -> GovernanceBudgetPublic:
+def read_budget(*, session: Session, user: User) -> GovernanceBudgetPublic:
     """The governance budget and what is used and held of it (the sponsor's accounts only)."""
-    _sponsor(user, sponsor_emails)
+    _sponsor(user)
     return budget_public(session=session)
 
 
-def set_budget(*, session: Session, user: User, gas_budget: int, sponsor_emails: str) -> GovernanceBudgetPublic:
+def set_budget(*, session: Session, user: User, gas_budget: int) -> GovernanceBudgetPublic:
     """The sponsor sets the governance budget; nobody else may."""
-    _sponsor(user, sponsor_emails)
+    _sponsor(user)
     budget_row(session).gas_budget = gas_budget
     session.commit()
     return budget_public(session=session)

@@ -19,7 +19,7 @@ from backend.governance import ballots, budget
 from backend.governance.models import Proposal, ProposalKind, RelayStatus, Vote
 from backend.governance.public import vote_public
 from backend.governance.schemas import GovernancePublic, ProposalCreate, ProposalPublic, TransactionPublic, VoteTally
-from backend.governance.state import chain_now, proposal_state, quorum_points
+from backend.governance.state import chain_now, proposal_state, quorum_points, state_column
 from backend.governance.text import canonical_text, description, text_sha256
 from backend.governance.treasury import (
     NotAToken,
@@ -33,6 +33,7 @@ from backend.organizations import service as organizations
 from backend.platform import rate_limits, throttle
 from backend.platform.chain.eip712 import for_wallet, typed_data
 from backend.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
+from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 
 ACTIVE = ballots.PROPOSAL_STATES.index("active")
 PENDING = ballots.PROPOSAL_STATES.index("pending")
@@ -115,16 +116,16 @@ def governance_settings(*, contracts, user: User | None) -> GovernancePublic:
     )
 
 
-def list_proposals(*, session: Session, w3, contracts, state: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[ProposalPublic]:
-    """Newest first, with their tallies and quorum progress as the indexer saw them on chain."""
+def list_proposals(*, session: Session, w3, contracts, state: str | None = None, limit: int = DEFAULT_LIMIT,
+                   offset: int = 0) -> Paged[ProposalPublic]:
+    """Newest first, a page of `limit` from `offset` (of those in `state`), with their tallies and quorum progress as
+    the indexer saw them on chain."""
     now = chain_now(session)
-    rows = session.scalars(select(Proposal).order_by(Proposal.id.desc())).all() if state else session.scalars(
-        select(Proposal).order_by(Proposal.id.desc()).limit(limit).offset(offset)).all()
-    public = [proposal_public(session=session, w3=w3, contracts=contracts, proposal=p, now=now) for p in rows]
-    if state:  # the state is derived, not stored: filtered after it is known
-        public = [p for p in public if p.state == state][offset:offset + limit]
-    return public
+    query = select(Proposal).order_by(Proposal.id.desc())
+    if state:  # the state is derived, not stored: the database derives it too (state_column), for this page only
+        query = query.where(state_column(now) == state)
+    return page_of(session, query, limit=limit, offset=offset).map(
+        lambda p: proposal_public(session=session, w3=w3, contracts=contracts, proposal=p, now=now))
 
 
 def read_proposal(*, session: Session, w3, contracts, proposal_id: int, user: User | None = None,

@@ -26,7 +26,9 @@ from backend.governance.schemas import (
 from backend.governance.treasury import report as report_table
 from backend.governance.treasury import treasury_public
 from backend.platform.http import (
+    PAGED,
     DbId,
+    Limit,
     LoopSessionDep,
     Page,
     ServicesDep,
@@ -34,7 +36,9 @@ from backend.platform.http import (
     SettingsDep,
     WritesDep,
     errors,
+    paged,
 )
+from backend.platform.paging import DEFAULT_LIMIT
 from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter()
@@ -50,13 +54,14 @@ def governance(services: ServicesDep, user: OptionalUser) -> GovernancePublic:
     return proposals.governance_settings(contracts=services.contracts, user=user)
 
 
-@router.get("/proposals", response_model=list[ProposalPublic], tags=GOVERNANCE)
-def list_proposals(request: Request, session: SessionDep, services: ServicesDep,
+@router.get("/proposals", response_model=list[ProposalPublic], tags=GOVERNANCE, responses=PAGED)
+def list_proposals(request: Request, response: Response, session: SessionDep, services: ServicesDep,
                    state: str | None = Query(default=None, max_length=20, description="only proposals in this state"),
-                   limit: int = Query(default=50, ge=1, le=200), offset: Page = 0):
+                   limit: Limit = DEFAULT_LIMIT, offset: Page = 0):
     """Newest first, with their tallies and quorum progress as the indexer saw them on chain."""
-    return proposals.list_proposals(session=session, w3=request.app.state.web3, contracts=services.contracts,
-                                    state=state, limit=limit, offset=offset)
+    return paged(response, proposals.list_proposals(session=session, w3=request.app.state.web3,
+                                                    contracts=services.contracts, state=state, limit=limit,
+                                                    offset=offset))
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalPublic, tags=GOVERNANCE)
@@ -73,11 +78,11 @@ def proposal_text(proposal_id: DbId, session: SessionDep) -> dict:
     return proposals.proposal_text(session=session, proposal_id=proposal_id)
 
 
-@router.get("/proposals/{proposal_id}/votes", response_model=list[VotePublic], tags=GOVERNANCE)
-def list_votes(proposal_id: DbId, session: SessionDep, limit: int = Query(default=500, ge=1, le=5000),
-               offset: Page = 0):
-    """Every vote on the proposal: voter address, choice, weight, reason and transaction."""
-    return votes.list_votes(session=session, proposal_id=proposal_id, limit=limit, offset=offset)
+@router.get("/proposals/{proposal_id}/votes", response_model=list[VotePublic], tags=GOVERNANCE, responses=PAGED)
+def list_votes(proposal_id: DbId, response: Response, session: SessionDep,
+               limit: int = Query(default=500, ge=1, le=5000), offset: Page = 0):
+    """Every vote on the proposal, a page at a time: voter address, choice, weight, reason and transaction."""
+    return paged(response, votes.list_votes(session=session, proposal_id=proposal_id, limit=limit, offset=offset))
 
 
 @router.post("/proposals", response_model=ProposalPublic, status_code=status.HTTP_202_ACCEPTED,
@@ -167,21 +172,19 @@ def undelegate(request: Request, session: SessionDep, services: ServicesDep, use
 
 
 @router.get("/sponsor/governance-budget", response_model=GovernanceBudgetPublic, responses=errors(403), tags=SPONSOR)
-def governance_budget(session: SessionDep, settings: SettingsDep, user: CurrentUser):
+def governance_budget(session: SessionDep, user: CurrentUser):
     """The community's governance gas budget, what its transactions used, and what proposals in flight hold (the
     sponsor's accounts only)."""
-    return budget.read_budget(session=session, user=user, sponsor_emails=settings.sponsor_emails)
+    return budget.read_budget(session=session, user=user)
 
 
 @router.put("/sponsor/governance-budget", response_model=GovernanceBudgetPublic, responses=errors(403),
             tags=SPONSOR)
-def set_governance_budget(body: GovernanceBudgetUpdate, session: SessionDep, settings: SettingsDep,
-                          user: CurrentUser):
+def set_governance_budget(body: GovernanceBudgetUpdate, session: SessionDep, user: CurrentUser):
     """The sponsor (the city, which pays the gas) sets the gas of the community's governance: members' proposals,
     votes, delegations, queue and execute, moves to an own wallet. New proposals and delegations stop at four fifths
     of it; votes and executions never do."""
-    return budget.set_budget(session=session, user=user, gas_budget=body.gas_budget,
-                             sponsor_emails=settings.sponsor_emails)
+    return budget.set_budget(session=session, user=user, gas_budget=body.gas_budget)
 
 
 # ---------------------------------------------------------------------------------------------------- treasury

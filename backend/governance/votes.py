@@ -31,6 +31,7 @@ from backend.platform.chain.eip712 import normalized_signature, recover_typed, s
 from backend.platform.errors import Conflict, Forbidden, Invalid
 from backend.platform.keys import SealedKey
 from backend.platform.orm import utcnow
+from backend.platform.paging import Paged, page_of
 
 # Votes are refused this close to a proposal's deadline: batching, a block and a confirmation take a few seconds, and a
 # vote that misses the deadline would be accepted by the API and then fail on chain.
@@ -48,12 +49,12 @@ async def _in_thread(fn, *args):
     return await anyio.to_thread.run_sync(partial(fn, *args))
 
 
-def list_votes(*, session: Session, proposal_id: int, limit: int = 500, offset: int = 0) -> list[VotePublic]:
-    """Every vote on the proposal: voter address, choice, weight, reason and transaction."""
+def list_votes(*, session: Session, proposal_id: int, limit: int = 500, offset: int = 0) -> Paged[VotePublic]:
+    """The votes on the proposal, a page of `limit` from `offset`: voter address, choice, weight, reason and
+    transaction."""
     get_proposal(session=session, proposal_id=proposal_id)
-    rows = session.scalars(select(Vote).where(Vote.proposal_id == proposal_id).order_by(Vote.id)
-                           .limit(limit).offset(offset)).all()
-    return [vote_public(v) for v in rows]
+    return page_of(session, select(Vote).where(Vote.proposal_id == proposal_id).order_by(Vote.id),
+                   limit=limit, offset=offset).map(vote_public)
 
 
 def count_votes(*, session: Session, proposal_id: int) -> int:

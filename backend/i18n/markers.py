@@ -53,6 +53,9 @@ PURPOSES = (
 # can use them again without a new translation.
 SPARE_TEXTS = (N_("claim_kiosk_code"), N_("quorum"))
 
+# t("role_" ~ role) in the owners' member and invitation lists of the console (backend/organizations: Role).
+ROLES = (N_("role_owner"), N_("role_organizer"))
+
 # t("org_" ~ status) on the stewards' list of the console (backend/organizations: OrganizationStatus).
 ORGANIZATION_STATUSES = (N_("org_pending"), N_("org_approved"), N_("org_suspended"))
 
@@ -61,4 +64,13 @@ PARAMETER_NAMES = (
     N_("parameter_voting_delay"), N_("parameter_voting_period"), N_("parameter_proposal_threshold"),
     N_("parameter_quorum_percent"), N_("parameter_timelock_delay"), N_("parameter_max_event_points"),
     N_("parameter_points_allowance"), N_("parameter_allowance_period"), N_("parameter_organization_allowance"),
+)
+
+# t(notice) and t(error) on the account page (backend/web/pages/account.py: NOTICES, and its forms' refusals); the
+# limits on mail anyone can make the server send (backend/platform/rate_limits.py).
+ACCOUNT_NOTICES = (N_("verification_sent"), N_("password_changed"), N_("password_reset_done"), N_("session_ended"))
+ACCOUNT_FORM_ERRORS = (N_("current_password_wrong"), N_("password_too_short"))
+MAIL_RATE_LIMITS = (
+    N_("rate_limit_signups_per_mailbox"), N_("rate_limit_signups_per_address"), N_("rate_limit_resets_per_mailbox"),
+    N_("rate_limit_resets_per_address"), N_("rate_limit_verification_mails_per_account"),
 )

@@ -39,6 +39,10 @@ log = logging.getLogger("kyoso.indexer")
 
 CURSOR = "contracts"
 MAX_BLOCKS_PER_STEP = 2_000
+# A provider that refuses a range (public RPC providers limit eth_getLogs to a few thousand blocks or 10,000 results)
+# gets half of it at once; the range grows back (doubling) after this many answered steps in a row, so that a
+# provider's fixed limit costs one refused request every so often, not every other one.
+GROW_AFTER_STEPS = 20
 MAX_LOGS_PER_STEP = 600  # about two festival batches (a claim leaves 3 logs), so a step's write transaction is short
 POLL_S = 0.5
 MAX_REASON_CHARS = 1_000
@@ -59,6 +63,8 @@ class Indexer(BackgroundLoop):
         self.confirmations = max(1, confirmations)
         badges, points, governor = contracts.badges, contracts.points, contracts.governor
         self._quadratic: bool | None = None  # asked of the governor on first use, inside the loop's error handling
+        self.span = MAX_BLOCKS_PER_STEP  # blocks per eth_getLogs, shrunk when a provider refuses
+        self._answered_in_a_row = 0
         self._decoders = {}
         for contract, names in ((badges, ("TransferSingle", "TransferBatch", "IssuingLimitsChanged",
                                           "OrganizationAllowanceChanged", "OrganizationSuspended",
@@ -95,10 +101,20 @@ class Indexer(BackgroundLoop):
             start = cursor.next_block
             if start > head:
                 return False
-            end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
-            logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
-                                                 self.contracts.governor.address, self.contracts.timelock.address],
-                                       start, end)
+            end = min(head, start + self.span - 1)
+            try:
+                logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
+                                                     self.contracts.governor.address,
+                                                     self.contracts.timelock.address], start, end)
+            except chain_logs.RangeRefused as exc:
+                if end == start:
+                    raise  # one block refused: not a matter of range
+                self.span, self._answered_in_a_row = max(1, (end - start + 1) // 2), 0
+                log.warning("%s: asking for %d blocks at a time", exc, self.span)
+                return True  # nothing written; the smaller range at once
+            self._answered_in_a_row += 1
+            if self._answered_in_a_row >= GROW_AFTER_STEPS and self.span < MAX_BLOCKS_PER_STEP:
+                self.span, self._answered_in_a_row = min(2 * self.span, MAX_BLOCKS_PER_STEP), 0
             # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
             # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
             decoded, raws = [], []  # raws[i]: the log decoded[i] came from (to name it if it is skipped)

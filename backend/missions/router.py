@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from backend.accounts.deps import CurrentUser
 from backend.missions import service
 from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
-from backend.platform.http import DbId, SessionDep, errors
+from backend.platform.http import PAGED, DbId, Limit, Page, SessionDep, errors, paged
+from backend.platform.paging import DEFAULT_LIMIT
 from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter(tags=["missions"])
@@ -24,16 +25,18 @@ def create_mission(organization_id: DbId, body: MissionCreate, session: SessionD
     return service.mission_public(mission)
 
 
-@router.get("/missions", response_model=list[MissionPublic])
-def list_missions(session: SessionDep):
+@router.get("/missions", response_model=list[MissionPublic], responses=PAGED)
+def list_missions(session: SessionDep, response: Response, limit: Limit = DEFAULT_LIMIT, offset: Page = 0):
     """Missions open now."""
-    return [service.mission_public(m) for m in service.list_missions(session=session)]
+    return paged(response, service.list_missions(session=session, limit=limit, offset=offset)
+                 .map(service.mission_public))
 
 
-@router.get("/me/missions", response_model=list[MissionStatusPublic])
-def my_missions(session: SessionDep, user: CurrentUser):
+@router.get("/me/missions", response_model=list[MissionStatusPublic], responses=PAGED)
+def my_missions(session: SessionDep, response: Response, user: CurrentUser, limit: Limit = DEFAULT_LIMIT,
+                offset: Page = 0):
     """Open missions with the caller's progress (badges on chain) and whether the mission badge was given."""
-    return service.mission_statuses(session=session, user=user)
+    return paged(response, service.mission_statuses(session=session, user=user, limit=limit, offset=offset))
 
 
 @router.get("/organizations/{organization_id}/reports/missions.csv", response_class=Response,

@@ -15,7 +15,6 @@ from backend.accounts.models import User
 from backend.claims.models import Claim, ClaimMethod, ClaimStatus
 from backend.events.models import Event
 from backend.events.service import check_points_cap
-from backend.missions.awards import open_missions as _open_missions
 from backend.missions.models import Mission
 from backend.missions.schemas import MissionCreate, MissionPublic, MissionStatusPublic
 from backend.organizations import gas_budget
@@ -23,6 +22,7 @@ from backend.organizations.service import ORGANIZERS, membership_of
 from backend.perks.service import check_rule, rule_progress
 from backend.platform import rate_limits, throttle
 from backend.platform.orm import utcnow
+from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 
 COMPLETIONS_HEADER = ["completion", "mission_event", "title_ja", "title_en", "member", "status", "completed_at",
                       "badge_confirmed_at", "tx_hash"]
@@ -58,16 +58,19 @@ def create_mission(*, session: Session, user: User, organization_id: int, body: 
     return mission
 
 
-def list_missions(*, session: Session) -> list[Mission]:
-    """Missions open now."""
-    return _open_missions(session, utcnow())
+def list_missions(*, session: Session, limit: int = DEFAULT_LIMIT, offset: int = 0) -> Paged[Mission]:
+    """Missions open now, a page of `limit` from `offset`."""
+    now = utcnow()
+    return page_of(session, select(Mission).where(Mission.valid_from <= now, Mission.valid_until >= now)
+                   .order_by(Mission.id), limit=limit, offset=offset)
 
 
-def mission_statuses(*, session: Session, user: User) -> list[MissionStatusPublic]:
-    """Open missions with the member's progress (badges on chain) and whether the mission badge was given:
-    `open`, `completed` (the badge is on its way), `owed` (done; the badge waits until the sponsor raises the
+def mission_statuses(*, session: Session, user: User, limit: int = DEFAULT_LIMIT,
+                     offset: int = 0) -> Paged[MissionStatusPublic]:
+    """Open missions (a page of them) with the member's progress (badges on chain) and whether the mission badge was
+    given: `open`, `completed` (the badge is on its way), `owed` (done; the badge waits until the sponsor raises the
     organization's gas budget, then it is issued) or `badge_given` (on chain)."""
-    missions = list_missions(session=session)
+    missions = list_missions(session=session, limit=limit, offset=offset)
     claims = {c.event_id: c for c in session.scalars(select(Claim).where(
         Claim.user_id == user.id, Claim.event_id.in_([m.event_id for m in missions]))).all()}
     out = []
@@ -79,7 +82,7 @@ def mission_statuses(*, session: Session, user: User) -> list[MissionStatusPubli
         out.append(MissionStatusPublic(
             mission=mission_public(mission),
             progress=rule_progress(session=session, address=user.wallet_address, rule=mission.rule), status=state))
-    return out
+    return Paged(out, missions.total)
 
 
 def completion_rows(*, session: Session, user: User, organization_id: int) -> list[list]:

@@ -47,7 +47,23 @@ class InvitationCreate(Strict):
 
 
 class InvitationPublic(BaseModel):
+    id: str = Field(description="the invitation's id, to revoke it (DELETE /organizations/{id}/invitations/{id})")
     token: str = Field(description="shown once: send it to the person invited")
     url: str
     role: Role
     expires_at: datetime
+
+
+class PendingInvitationPublic(BaseModel):
+    """An invitation not yet accepted (its token is not stored: it was shown once, to the owner who made it)."""
+
+    id: str
+    role: Role
+    expires_at: datetime
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    display_name: str | None
+    email: str | None
+    role: Role

@@ -44,7 +44,7 @@ class PerkPass(Base):
     perk_id: Mapped[int] = mapped_column(ForeignKey("perks.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # of the short code typed at the counter
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge deletes by it (backend/relayer/housekeeping)
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -16,7 +16,8 @@ from backend.perks.schemas import (
     RedemptionCreate,
     RedemptionPublic,
 )
-from backend.platform.http import DbId, SessionDep, SettingsDep, errors
+from backend.platform.http import PAGED, DbId, Limit, Page, SessionDep, SettingsDep, errors, paged
+from backend.platform.paging import DEFAULT_LIMIT
 from backend.reports.csv import CSV_DOC, csv_response
 
 router = APIRouter(tags=["perks"])
@@ -29,10 +30,10 @@ def create_perk(organization_id: DbId, body: PerkCreate, session: SessionDep, us
     return service.create_perk(session=session, user=user, organization_id=organization_id, body=body)
 
 
-@router.get("/perks", response_model=list[PerkPublic])
-def list_perks(session: SessionDep):
+@router.get("/perks", response_model=list[PerkPublic], responses=PAGED)
+def list_perks(session: SessionDep, response: Response, limit: Limit = DEFAULT_LIMIT, offset: Page = 0):
     """Perks that can be used now."""
-    return service.list_perks(session=session)
+    return paged(response, service.list_perks(session=session, limit=limit, offset=offset))
 
 
 @router.get("/perks/{perk_id}", response_model=PerkPublic)
@@ -40,10 +41,11 @@ def read_perk(perk_id: DbId, session: SessionDep):
     return service.get_perk(session=session, perk_id=perk_id)
 
 
-@router.get("/me/perks", response_model=list[PerkStatusPublic])
-def my_perks(session: SessionDep, user: CurrentUser):
-    """Every perk that can be used now, with whether the caller's badges qualify and how close they are."""
-    return service.perk_statuses(session=session, user=user)
+@router.get("/me/perks", response_model=list[PerkStatusPublic], responses=PAGED)
+def my_perks(session: SessionDep, response: Response, user: CurrentUser, limit: Limit = DEFAULT_LIMIT,
+             offset: Page = 0):
+    """The perks that can be used now, with whether the caller's badges qualify and how close they are."""
+    return paged(response, service.perk_statuses(session=session, user=user, limit=limit, offset=offset))
 
 
 @router.post("/perks/{perk_id}/passes", response_model=PerkPassPublic, status_code=status.HTTP_201_CREATED,

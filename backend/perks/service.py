@@ -9,10 +9,10 @@ stored in one database transaction, and the limits are held by unique sequence n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,8 +35,18 @@ from backend.perks.schemas import (
     RuleSpec,
 )
 from backend.platform import throttle
-from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unavailable, Unprocessable
+from backend.platform.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Unavailable,
+    Unprocessable,
+)
 from backend.platform.orm import utcnow
+from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 
 LIMIT_RETRIES = 3  # a lost race for a sequence number is counted again, then refused if the limit is reached
 SHORT_CODE_DRAWS = 3  # a short code that collides with a stored one is drawn again
@@ -86,11 +96,11 @@ def create_perk(*, session: Session, user: User, organization_id: int, body: Per
     return perk
 
 
-def list_perks(*, session: Session) -> list[Perk]:
-    """Perks that can be used now."""
+def list_perks(*, session: Session, limit: int = DEFAULT_LIMIT, offset: int = 0) -> Paged[Perk]:
+    """Perks that can be used now, a page of `limit` from `offset`."""
     now = utcnow()
-    return list(session.scalars(select(Perk).where(Perk.valid_from <= now, Perk.valid_until >= now)
-                                .order_by(Perk.id)).all())
+    return page_of(session, select(Perk).where(Perk.valid_from <= now, Perk.valid_until >= now).order_by(Perk.id),
+                   limit=limit, offset=offset)
 
 
 def rule_events(*, session: Session, rules: Iterable[dict]) -> dict[int, Event]:
@@ -132,9 +142,11 @@ def perk_status(*, session: Session, perk: Perk, user: User) -> PerkStatusPublic
                             redeemed=used, remaining=remaining)
 
 
-def perk_statuses(*, session: Session, user: User) -> list[PerkStatusPublic]:
-    """Every perk that can be used now, with the member's status."""
-    return [perk_status(session=session, perk=perk, user=user) for perk in list_perks(session=session)]
+def perk_statuses(*, session: Session, user: User, limit: int = DEFAULT_LIMIT,
+                  offset: int = 0) -> Paged[PerkStatusPublic]:
+    """The perks that can be used now (a page of them), with the member's status."""
+    return list_perks(session=session, limit=limit, offset=offset).map(
+        lambda perk: perk_status(session=session, perk=perk, user=user))
 
 
 def _usable(session: Session, perk: Perk, user: User) -> tuple[int, int]:
@@ -152,6 +164,16 @@ def _usable(session: Session, perk: Perk, user: User) -> tuple[int, int]:
     if perk.limit_total is not None and total >= perk.limit_total:
         raise Conflict("perk_sold_out")
     return used, total
+
+
+def pass_refusal(*, session: Session, perk: Perk, user: User) -> str | None:
+    """The error code create_pass would refuse the member with now (outside the period, not eligible, a limit
+    reached), or None: what the perk's page says instead of the button, without writing anything."""
+    try:
+        _usable(session, perk, user)
+    except DomainError as exc:
+        return exc.code
+    return None
 
 
 def create_pass(*, session: Session, user: User, perk_id: int, secret_key: str, base_url: str) -> PerkPassPublic:
@@ -176,6 +198,23 @@ def create_pass(*, session: Session, user: User, perk_id: int, secret_key: str, 
     return PerkPassPublic(perk_id=perk.id, token=token, redeem_url=f"{base_url}/console/redeem#p={token}",
                           short_code=short_code, expires_at=row.expires_at,
                           valid_for_s=max(0, expires - int(utcnow().timestamp())))
+
+
+# An expired pass is kept this long before it is deleted: a pass scanned or typed a little late is still answered
+# "pass_expired" (show a new one), not "invalid_code", which would also count as a guess against the staff's account.
+PASS_KEPT_AFTER_EXPIRY = timedelta(hours=1)
+
+
+def purge_expired_passes(*, session: Session, now: datetime, batch: int) -> int:
+    """Deletes up to `batch` passes never used that expired more than PASS_KEPT_AFTER_EXPIRY ago: a member makes one
+    a minute while a perk's page is open, and each is a row. A used pass stays: its redemption refers to it. Returns
+    how many it deleted (backend/relayer/housekeeping.py calls it again while a batch comes back full)."""
+    expired = (select(PerkPass.id).where(PerkPass.used_at.is_(None), PerkPass.expires_at < now - PASS_KEPT_AFTER_EXPIRY)
+               .limit(batch))
+    deleted = session.execute(delete(PerkPass).where(PerkPass.id.in_(expired))
+                              .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return deleted
 
 
 def _find_pass(session: Session, secret_key: str, staff: User, token: str | None, short_code: str | None) -> PerkPass:

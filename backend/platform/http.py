@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from web3 import Web3
 
+from backend.platform.client_address import client_address, trusted_networks
 from backend.platform.config import Settings
 from backend.platform.errors import Unavailable
 from backend.platform.group_commit import GroupCommitter
+from backend.platform.paging import MAX_LIMIT, Paged
 
 # A stalled node usually answers again within seconds; phones retry after this.
 CHAIN_RETRY_AFTER_S = 10
@@ -64,12 +66,30 @@ async def get_loop_db(request: Request) -> AsyncIterator[Session]:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address as the throttles key it (backend/platform/client_address.py): behind a trusted proxy the
+    address it forwarded for, an IPv6 client as its /64."""
+    return client_address(request.client.host if request.client else None,
+                          request.headers.getlist("x-forwarded-for"),
+                          trusted_networks(request.app.state.settings.trusted_proxies))
 
 
 # A database id in a path, bounded to what the database holds: a larger number is a clear 422, not a driver error.
 DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Page = Annotated[int, Query(ge=0, le=10**9, description="rows to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (at most {MAX_LIMIT})")]
+
+TOTAL_HEADER = "X-Total-Count"
+# The OpenAPI `responses` entry of a list route that answers with `paged`.
+PAGED = {200: {"description": f"A page of the list; {TOTAL_HEADER}: how many there are in all",
+               "headers": {TOTAL_HEADER: {"description": "rows in all, over every page",
+                                          "schema": {"type": "integer", "minimum": 0}}}}}
+
+
+def paged(response: Response, page: Paged) -> Paged:
+    """A list route's answer: the page's rows as the body, the total in X-Total-Count."""
+    response.headers[TOTAL_HEADER] = str(page.total)
+    return page
+
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]

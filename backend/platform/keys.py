@@ -1,4 +1,5 @@
-"""Private keys at rest: AES-256-GCM under the key-encryption key from the environment.
+"""Private keys (and other secrets: e-mails waiting to be sent) at rest: AES-256-GCM under the key-encryption key from
+the environment.
 
 The associated data binds each ciphertext to its address, so a ciphertext copied onto another row does not decrypt.
 Keys are decrypted only to sign, never logged, never returned by the API (except by an explicit export, which
@@ -54,3 +55,12 @@ class KeyVault:
         if account.address != sealed.address:
             raise KeyVaultError("decrypted key does not match its address")
         return account
+
+    def seal_data(self, data: bytes, context: bytes) -> bytes:
+        """Any secret at rest (an e-mail holding a single-use link), bound to `context` (e.g. its recipient) as the
+        keys are bound to their address: nonce || AES-GCM(data + tag)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, data, context)
+
+    def open_data(self, sealed: bytes, context: bytes) -> bytes:
+        return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context)

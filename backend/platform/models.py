@@ -60,7 +60,8 @@ class OutboundTx(Base):
     fee_bumped_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # indexed: health sums the fees settled in the last hour (backend/api/routes/health.py)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class GuessThrottle(Base):
@@ -119,3 +120,24 @@ class IndexerSkippedLog(Base):
     address: Mapped[str] = mapped_column(String(42))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OutboundMail(Base):
+    """An e-mail waiting for the mailer (backend/platform/mail.py), stored in the transaction of what it is about, so
+    that no request waits for an SMTP server and a crash loses no message. The subject and the body may hold a
+    single-use link: they are kept sealed (AES-256-GCM under the key-encryption key) and erased once sent or given
+    up; what stays is who it went to, why and when."""
+
+    __tablename__ = "outbound_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    purpose: Mapped[str] = mapped_column(String(40))  # verify_email, reset_password, ...: for operators, never shown
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once sent or given up
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # when the mailer tries (again); None once sent or given up, so that the waiting ones are all the index holds
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # given up after MAX_ATTEMPTS
+    last_error: Mapped[str | None] = mapped_column(Text)  # the SMTP server's answer, never the message
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

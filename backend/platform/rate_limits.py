@@ -43,6 +43,19 @@ CODE_SHEETS_PER_ACCOUNT = RateLimit("rate_limit_code_sheets_per_account", 50, HO
 # cannot take the proposals' whole share of that budget in an afternoon.
 PROPOSALS_PER_ACCOUNT = RateLimit("rate_limit_proposals_per_account", 5, DAY)
 
+# Mail that anyone can make the server send: a sign-up (the verification link, or to a known address the note that it
+# has an account) and a password reset (the link, or to an unknown address the note that it has none). Per address
+# mailed, five an hour: a person who mistyped or lost a mail asks again a few times; nobody can bury an inbox under
+# them. Per client address, generous: a festival's attendees sign up behind one carrier NAT or the venue's Wi-Fi,
+# several hundred in an hour (each sign-up is an argon2 hash, ~50 ms of a core, so this also bounds the CPU one machine
+# takes: under a minute an hour).
+SIGNUPS_PER_MAILBOX = RateLimit("rate_limit_signups_per_mailbox", 5, HOUR)
+SIGNUPS_PER_ADDRESS = RateLimit("rate_limit_signups_per_address", 1000, HOUR)
+RESETS_PER_MAILBOX = RateLimit("rate_limit_resets_per_mailbox", 5, HOUR)
+RESETS_PER_ADDRESS = RateLimit("rate_limit_resets_per_address", 50, HOUR)
+# A member asking for the verification link again: a few times an hour is plenty.
+VERIFICATION_MAILS_PER_ACCOUNT = RateLimit("rate_limit_verification_mails_per_account", 5, HOUR)
+
 
 # The keys each creation counts under (read at call time, so a test may lower a limit).
 
@@ -66,3 +79,18 @@ def code_sheets(*, organization_id: int, user_id: int) -> dict[str, RateLimit]:
 
 def proposals(*, user_id: int) -> dict[str, RateLimit]:
     return {f"proposals:user:{user_id}": PROPOSALS_PER_ACCOUNT}
+
+
+# Keyed by the mailbox's hash: the throttle table holds no e-mail address. `address` is the client's
+# (backend/platform/http.py client_ip).
+
+def signups(*, mailbox_hash: str, address: str) -> dict[str, RateLimit]:
+    return {f"signups:mailbox:{mailbox_hash}": SIGNUPS_PER_MAILBOX, f"signups:ip:{address}": SIGNUPS_PER_ADDRESS}
+
+
+def resets(*, mailbox_hash: str, address: str) -> dict[str, RateLimit]:
+    return {f"resets:mailbox:{mailbox_hash}": RESETS_PER_MAILBOX, f"resets:ip:{address}": RESETS_PER_ADDRESS}
+
+
+def verification_mails(*, user_id: int) -> dict[str, RateLimit]:
+    return {f"verification_mails:user:{user_id}": VERIFICATION_MAILS_PER_ACCOUNT}

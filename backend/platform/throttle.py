@@ -1,6 +1,8 @@
 """Throttling of guesses: wrong claim codes, wrong redemption short codes. Each wrong guess counts against every key
 it is made under (the account, the address it came from); a key that reaches its limit within the window is locked
-for the cooldown, and every further attempt under it gets 429 with Retry-After, even a right one.
+for the cooldown. A locked account gets 429 with Retry-After for every further attempt, even a right one; a locked
+address only for wrong guesses (backend/claims/service.py): it is shared by many people, and none of them may be kept
+from a right code by what others typed.
 
 The count is one atomic UPDATE per key (`failures = failures + 1 ... RETURNING`), so guesses sent in parallel are all
 counted; reading the row and writing it back would let a burst of parallel guesses count as one.
@@ -39,6 +41,9 @@ ACCOUNT = Limit(10, timedelta(minutes=15), timedelta(minutes=15))
 # one address must not lock each other out with their typing mistakes, while one machine trying many accounts is
 # still stopped well before a 128-bit code (or a 40-bit, 60-second pass code) could be found.
 ADDRESS = Limit(100, timedelta(minutes=15), timedelta(minutes=15))
+# An account guessing from an address that is locked: a right code still goes through there, so guessing from one
+# machine with many accounts is held by each account's share, kept small (a few typing mistakes).
+ACCOUNT_AT_LOCKED_ADDRESS = Limit(3, timedelta(minutes=15), timedelta(minutes=15))
 
 
 def _ensure_rows(session: Session, keys: list[str]) -> None:
@@ -51,11 +56,15 @@ def _ensure_rows(session: Session, keys: list[str]) -> None:
                 pass
 
 
-def locked_until() -> ScalarSelect:
-    """The latest lock among the keys given as the parameter `throttle_keys` (a list), as a scalar subquery, so that
-    a route can read it in the query it makes anyway (the claim route, which builds that query once)."""
-    return (select(GuessThrottle.locked_until).where(GuessThrottle.key.in_(bindparam("throttle_keys", expanding=True)))
+def locked_until(parameter: str = "throttle_keys") -> ScalarSelect:
+    """The latest lock among the keys given as the parameter `parameter` (a list), as a scalar subquery, so that a
+    route can read it in the query it makes anyway (the claim route, which builds that query once)."""
+    return (select(GuessThrottle.locked_until).where(GuessThrottle.key.in_(bindparam(parameter, expanding=True)))
             .order_by(GuessThrottle.locked_until.desc()).limit(1).scalar_subquery())
+
+
+def is_locked(until: datetime | None) -> bool:
+    return until is not None and until > utcnow()
 
 
 def refuse_if_locked_until(until: datetime | None) -> None:
@@ -75,6 +84,15 @@ def refuse_if_locked(session: Session, limits: dict[str, Limit]) -> None:
 def count_failure(session: Session, limits: dict[str, Limit], reason: DomainError) -> NoReturn:
     """Counts one wrong guess under every key (committed at once), then raises 429 if that locked a key, else
     `reason`."""
+    record_failure(session, limits)
+    refuse_if_locked(session, limits)
+    raise reason
+
+
+def record_failure(session: Session, limits: dict[str, Limit]) -> None:
+    """Counts one wrong guess under every key and locks a key that reached its limit (committed at once), without
+    refusing this guess itself: for a caller that answers the guess that locks as it answers every wrong one, and
+    refuses from the next (a log-in: ten wrong passwords are 401, the eleventh attempt is 429)."""
     now = utcnow()
     _ensure_rows(session, list(limits))
     for key, limit in limits.items():
@@ -90,8 +108,6 @@ def count_failure(session: Session, limits: dict[str, Limit], reason: DomainErro
                             .values(locked_until=now + limit.cooldown, failures=0)
                             .execution_options(synchronize_session=False))
     session.commit()
-    refuse_if_locked(session, limits)
-    raise reason
 
 
 # ---------------------------------------------------------------------------------------------- rate limits

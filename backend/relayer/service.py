@@ -34,8 +34,10 @@ from backend.platform.chain.contracts import Contracts
 from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.models import OutboundTx, TxStatus
 from backend.platform.orm import utcnow
+from backend.platform.redaction import redact
 from backend.relayer import fairness, timing
 from backend.relayer.governance import GovernanceRelaying
+from backend.relayer.housekeeping import Housekeeping
 
 log = logging.getLogger("kyoso.relayer")
 
@@ -57,7 +59,7 @@ def error_names(contracts: Contracts) -> dict[str, str]:
     return names
 
 
-class Relayer(GovernanceRelaying, BackgroundLoop):
+class Relayer(GovernanceRelaying, Housekeeping, BackgroundLoop):
     thread_name = "kyoso-relayer"
     log = log
 
@@ -70,6 +72,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         relayer_account: LocalAccount,
         confirmations: int = 1,
         priority_fee_wei: int = 0,
+        max_fee_per_gas_wei: int | None = None,
         chain_id: int | None = None,
         auto_execute: bool = True,
     ):
@@ -81,6 +84,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         self.relayer = relayer_account
         self.confirmations = max(1, confirmations)
         self.priority_fee_wei = priority_fee_wei
+        self.max_fee_per_gas_wei = max_fee_per_gas_wei
+        self._fees_above_cap = False
         self.chain_id = chain_id if chain_id is not None else w3.eth.chain_id
         self._accounts: dict[str, LocalAccount] = {relayer_account.address: relayer_account}
         self._errors = error_names(contracts)
@@ -115,9 +120,15 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         # broadcasting and settling what is already signed. Members' work first (votes, delegations, proposals,
         # moves to an own wallet), sent at once: no organization's work may delay it. Then the organizations' own
         # work (events, badge batches), bounded per tick and fair between organizations (`_organization_work`).
-        for step in (self._relay_votes, self._relay_delegations, self._submit_proposals, self._advance_proposals,
-                     self._migrate_wallets, self._broadcast_signed, self._register_organizations, self._grant_issuers,
-                     self._revoke_suspended, self._organization_work, self._broadcast_signed, self._follow_broadcast):
+        steps = (self._relay_votes, self._relay_delegations, self._submit_proposals, self._advance_proposals,
+                 self._migrate_wallets, self._broadcast_signed, self._register_organizations, self._grant_issuers,
+                 self._revoke_suspended, self._organization_work, self._broadcast_signed, self._follow_broadcast)
+        if self._above_fee_cap():
+            # Nothing new is signed or sent until the fees fall within the sponsor's cap; what is out is followed
+            # (and bumped within the cap). The queue waits: claims and votes are still accepted.
+            steps = (self._follow_broadcast,)
+        steps = (*steps, self._purge_expired)  # expired nonces and perk passes (housekeeping.py), whatever the fees
+        for step in steps:
             if not self.leading():  # a step can take a while: never start one after the lease was lost
                 return
             try:
@@ -126,6 +137,27 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                 raise
             except Exception:  # noqa: BLE001 - logged; the step is tried again on the next tick
                 log.exception("relayer step %s failed", step.__name__)
+
+    def _above_fee_cap(self) -> bool:
+        """The base fee and the tip pass what the sponsor pays per gas (logged when that changes)."""
+        if self.max_fee_per_gas_wei is None:
+            return False
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
+        above = base_fee + self.priority_fee_wei > self.max_fee_per_gas_wei
+        if above != self._fees_above_cap:
+            self._fees_above_cap = above
+            if above:
+                log.warning("base fee %d wei + tip %d is above the sponsor's cap of %d per gas: the queue waits",
+                            base_fee, self.priority_fee_wei, self.max_fee_per_gas_wei)
+            else:
+                log.warning("base fee %d wei is within the sponsor's cap again: the queue goes on", base_fee)
+        return above
+
+    def _fee_cap(self, base_fee: int) -> int:
+        """maxFeePerGas of a new transaction: room for the base fee to double while it waits, plus the tip, never
+        above what the sponsor pays per gas."""
+        fee = 2 * base_fee + self.priority_fee_wei
+        return fee if self.max_fee_per_gas_wei is None else min(fee, self.max_fee_per_gas_wei)
 
     # ------------------------------------------------------------------ start-up reconciliation
 
@@ -392,6 +424,10 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
         tip = max(_bumped(fields["maxPriorityFeePerGas"]), self.priority_fee_wei)
         max_fee = max(_bumped(fields["maxFeePerGas"]), 2 * base_fee + tip)
+        if self.max_fee_per_gas_wei is not None and max_fee > self.max_fee_per_gas_wei:
+            if _bumped(fields["maxFeePerGas"]) > self.max_fee_per_gas_wei:
+                return  # a replacement would pass the sponsor's cap: it waits for the base fee to fall
+            max_fee, tip = self.max_fee_per_gas_wei, min(tip, self.max_fee_per_gas_wei)
         account = self._signer_of(session, tx.sender)
         if account.address != self.relayer.address and not self._funded(
                 session, account.address, fields["gas"] * max_fee + fields["value"], *self._funding_of(session, tx)):
@@ -438,7 +474,8 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         # What the sponsor paid, reverted or not, charged to the budget it was sent for: the organization's, or the
         # community's governance budget (OutboundTx.organization_id; set by `_store`).
         price = receipt.get("effectiveGasPrice")
-        tx.fee_paid = None if price is None else receipt["gasUsed"] * price
+        # OP-stack chains (Base, Soneium) also charge the L1 data fee, which their receipts carry as `l1Fee`
+        tx.fee_paid = None if price is None else receipt["gasUsed"] * price + _wei(receipt.get("l1Fee"))
         if tx.organization_id is not None:
             session.execute(
                 update(Organization).where(Organization.id == tx.organization_id)
@@ -498,7 +535,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         fields = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
         gas = min(2 * receipt["gasUsed"], timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
-        max_fee = 2 * base_fee + self.priority_fee_wei
+        max_fee = self._fee_cap(base_fee)
         account = self._signer_of(session, tx.sender)
         if account.address != self.relayer.address and not self._funded(
                 session, account.address, gas * max_fee + fields["value"], *self._funding_of(session, tx)):
@@ -551,7 +588,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
             entries = timing.HISTORY_ENTRIES.get(purpose, 0) if history_entries is None else history_entries
             gas_limit = min(int(estimate * timing.GAS_MARGIN) + entries * timing.HISTORY_ENTRY_GAS, timing.TX_GAS_CAP)
         base_fee = self._call(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0)
-        max_fee = 2 * base_fee + self.priority_fee_wei
+        max_fee = self._fee_cap(base_fee)
         if funding is None:
             funding = ("fund", organization_id, timing.TOP_UP_FACTOR)
         if account.address != self.relayer.address and not self._funded(session, account.address,
@@ -592,7 +629,7 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         amount = max(cost * factor - balance, 0)
         # an organization's top-up is charged to the organization, a member's (for a proposal) to governance
         self._store(session, self.relayer, address, b"", amount, timing.TOP_UP_GAS,
-                    2 * base_fee + self.priority_fee_wei, purpose, subject_id,
+                    self._fee_cap(base_fee), purpose, subject_id,
                     subject_id if purpose == "fund" else None)
         log.info("topping up %s with %d wei", address, amount)
         return False
@@ -609,11 +646,11 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
                     self._supersede(session, tx, "its nonce was used by another transaction")
                     return
             else:
-                tx.last_error = str(exc)[:500]
+                tx.last_error = redact(str(exc))[:500]
                 log.warning("broadcast of %s failed: %s", tx.tx_hash, exc)
                 return
         except (ConnectionError, OSError) as exc:
-            raise NodeError(str(exc)) from exc
+            raise NodeError(redact(str(exc))) from exc
         tx.status = TxStatus.broadcast
         tx.broadcasts += 1
         tx.updated_at = utcnow()
@@ -714,24 +751,24 @@ class Relayer(GovernanceRelaying, BackgroundLoop):
         except (ContractCustomError, ContractLogicError) as exc:
             return self._reason(exc)
         except (Web3RPCError, ValueError) as exc:  # out of gas, the node's own cap
-            return str(exc)[:200]
+            return redact(str(exc))[:200]
         return None
 
     def _reason(self, exc: Exception) -> str:
         data = getattr(exc, "data", None)
         if isinstance(data, str) and data[:10] in self._errors:
             return self._errors[data[:10]]
-        return str(exc)[:200]
+        return redact(str(exc))[:200]
 
     @staticmethod
     def _call(fn):
         try:
             return fn()
-        except (ConnectionError, OSError) as exc:
-            raise NodeError(str(exc)) from exc
+        except (ConnectionError, OSError) as exc:  # requests' errors name the URL: its credentials go
+            raise NodeError(redact(str(exc))) from exc
         except Exception as exc:
             if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "ConnectTimeout"):
-                raise NodeError(str(exc)) from exc
+                raise NodeError(redact(str(exc))) from exc
             raise
 
 
@@ -746,6 +783,13 @@ CHARGED_TO_SUBJECT = frozenset({"register_organization", "grant_issuer", "revoke
 def _resent_as(tx_id: int) -> str:
     """The mark an out-of-gas transaction keeps of its re-send (its last_error): a re-send is re-sent no more."""
     return f"ran out of gas: sent again as transaction {tx_id}"
+
+
+def _wei(value) -> int:
+    """A receipt's optional amount: absent, an int, or a hex string (extra fields reach web3.py undecoded)."""
+    if value is None:
+        return 0
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _bumped(fee: int) -> int:

@@ -15,13 +15,15 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 # The OpenAPI `responses` entry of a route that answers with csv_response.
 CSV_DOC = {200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM"}}
 
-# What a spreadsheet would run as a formula when a cell starts with it.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet would run as a formula when a cell starts with it. Leading whitespace of any kind (space, tab,
+# CR, LF, the full-width space of a Japanese input method) too: spreadsheet programs strip it when they read the cell
+# and then see the formula behind it (" =1+1", "\n=HYPERLINK(...)").
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def safe_cell(value):
     """A text cell that a spreadsheet would run as a formula is kept as text: titles and reasons come from members."""
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+    if isinstance(value, str) and value and (value[0] in _FORMULA_STARTS or value[0].isspace()):
         return "'" + value
     return value
 

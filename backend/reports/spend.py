@@ -58,9 +58,9 @@ def spend(*, session: Session) -> SpendPublic:
                        governance_fee_paid_wei=str(fees[None]))
 
 
-def sponsor_spend(*, session: Session, user: User, sponsor_emails: str) -> SpendPublic:
+def sponsor_spend(*, session: Session, user: User) -> SpendPublic:
     """The report, for the sponsor's accounts only (the city's reporting; it names every organization's spend)."""
-    if not organizations.is_sponsor(user, sponsor_emails):
+    if not organizations.is_sponsor(user):
         raise Forbidden("not_sponsor")
     return spend(session=session)
 

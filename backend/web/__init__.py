@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.web.pages import auth, console, governance, members, perks, perks_console, public, sponsor
+from backend.web.pages import account, auth, console, dev, governance, members, perks, perks_console, public, sponsor
 from backend.web.render import STATIC_DIR, error_page
 
 __all__ = ["STATIC_DIR", "error_page", "router"]
@@ -19,5 +19,5 @@ __all__ = ["STATIC_DIR", "error_page", "router"]
 router = APIRouter(include_in_schema=False)
 # In this order: where two paths overlap, the first route wins (pages/governance.py keeps /proposals/new before
 # /proposals/{proposal_id} itself).
-for pages in (public, auth, members, governance, console, perks, perks_console, sponsor):
+for pages in (public, auth, account, members, governance, console, perks, perks_console, sponsor, dev):
     router.include_router(pages.router)

@@ -4,7 +4,7 @@ form leads afterwards, and the session cookie that logging in starts."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import unquote, urljoin, urlparse, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,8 +36,22 @@ def form_user(request: Request, session: Session) -> User | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path of this site only (`//host` would leave it)."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/me"
+    """Where to go after logging in: a path of this site only, else /me.
+
+    Browsers read a URL more loosely than Python does: they take `\\` for `/` and drop tabs and line breaks, so
+    `/\\evil.example` and `/<TAB>/evil.example` are `//evil.example` to them, another site. A target passes only if no
+    such character is in it at all (nor percent-encoded, should anything decode it once more), it starts with a single
+    `/`, and resolved against this site it stays here."""
+    return target if target and _stays_here(target) and _stays_here(unquote(target)) else "/me"
+
+
+def _stays_here(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(c == "\\" or ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+        return False
+    parts = urlsplit(urljoin("http://this.site/", target))
+    return parts.scheme == "http" and parts.netloc == "this.site"
 
 
 def wants_json(request: Request) -> bool:
@@ -45,9 +59,15 @@ def wants_json(request: Request) -> bool:
     return request.headers.get(CSRF_HEADER) == "1"
 
 
+def served_over_https(request: Request) -> bool:
+    """The site's public address is https (behind a proxy that ends TLS, uvicorn itself sees http): its cookies are
+    then `Secure`, never sent over plain http."""
+    return request.url.scheme == "https" or request.app.state.settings.public_base_url.startswith("https://")
+
+
 def start_session(request: Request, token: str, target: str) -> Response:
     """The access token as an HttpOnly session cookie, then on to `target` (a script gets 204 instead)."""
-    secure = request.url.scheme == "https"
+    secure = served_over_https(request)
     response = (Response(status_code=204) if wants_json(request)
                 else RedirectResponse(safe_next(target), status_code=303))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure,

@@ -84,19 +84,31 @@ def client(settings):
 
 
 class Api:
-    """A member's view of the API: signs up, then calls with its token."""
+    """A member's view of the API: signs up, logs in with the password chosen, then calls with its token. The
+    address stays unconfirmed unless `verified` (the operator vouches for it, as `kyoso accounts verify` does): the
+    roles that issue or spend need it."""
 
     counter = 0
 
-    def __init__(self, client: TestClient, email: str | None = None, password: str = "correct horse battery"):
+    def __init__(self, client: TestClient, email: str | None = None, password: str = "correct horse battery",
+                 verified: bool = False):
         Api.counter += 1
         self.client = client
         self.email = email or f"member{Api.counter}-{time.time_ns()}@example.jp"
         self.password = password
         response = client.post("/auth/signup", json={"email": self.email, "password": password})
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
+        response = client.post("/auth/login", json={"email": self.email, "password": password})
+        assert response.status_code == 200, response.text
         self.token = response.json()["access_token"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
+        if verified:
+            self.verify()
+
+    def verify(self) -> "Api":
+        with self.client.app.state.session_factory() as session:
+            accounts_service.mark_verified(session=session, email=self.email)
+        return self
 
     def get(self, path: str, **kw):
         return self.client.get(path, headers=self.headers, **kw)
@@ -132,11 +144,20 @@ def steward_of(client: TestClient) -> Api:
     """A steward of the community served by `client`: a member the operator made one (backend/admin.py does the
     same on a deployment's database)."""
     if getattr(client, "kyoso_steward", None) is None:
-        steward = Api(client)
+        steward = Api(client, verified=True)
         with client.app.state.session_factory() as session:
             accounts_service.set_steward(session=session, email=steward.email, steward=True)
         client.kyoso_steward = steward
     return client.kyoso_steward
+
+
+def sponsor_of(client: TestClient, email: str = "dx@city.kanazawa.example") -> Api:
+    """One of the sponsor's accounts: a member with a confirmed address whom the operator made one (`kyoso sponsor
+    set` does the same on a deployment's database)."""
+    sponsor = Api(client, email=email, verified=True)
+    with client.app.state.session_factory() as session:
+        accounts_service.set_sponsor(session=session, email=email, sponsor=True)
+    return sponsor
 
 
 def approve(client: TestClient, organization_id: int) -> dict:
@@ -148,6 +169,8 @@ def approve(client: TestClient, organization_id: int) -> dict:
 
 def approved_organization(client: TestClient, organizer: Api, name_en: str = "Kanazawa City",
                           name_ja: str = "金沢市") -> dict:
+    """An organization of `organizer` (whose address is confirmed first: founding one needs it), approved."""
+    organizer.verify()
     org = organizer.post("/organizations", {"name_ja": name_ja, "name_en": name_en}).json()
     return approve(client, org["id"])
 

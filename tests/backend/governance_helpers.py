@@ -54,7 +54,7 @@ class OwnWalletMember(Api):
     def __init__(self, client):  # noqa: D107 - no sign-up: SIWE log-in instead
         self.client = client
         self.wallet = Account.create()
-        response = client.post("/auth/siwe/login", json=siwe_proof(client, self.wallet))
+        response = client.post("/auth/siwe/login", json=siwe_proof(client, self.wallet, purpose="login"))
         assert response.status_code == 200, response.text
         self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.app import create_app
 from backend.accounts.models import User
 from backend.organizations.models import Organization
 from backend.organizations.gas_budget import GAS_PER_CLAIM_ESTIMATE
-from tests.backend.conftest import API_BASE, Api, codes, organizer_with_event, wait_confirmed
+from tests.backend.conftest import Api, codes, organizer_with_event, sponsor_of, wait_confirmed
 
 
-@pytest.fixture
-def sponsor_client(settings):
-    with TestClient(create_app(settings.model_copy(update={"sponsor_emails": "dx@city.kanazawa.example"})), base_url=API_BASE) as c:
-        yield c
-
-
-def test_claims_beyond_the_gas_budget_are_refused_clearly(sponsor_client):
-    client = sponsor_client
+def test_claims_beyond_the_gas_budget_are_refused_clearly(client):
     organizer, org, event = organizer_with_event(client)
-    sponsor = Api(client, email="dx@city.kanazawa.example")
+    sponsor = sponsor_of(client)  # the operator made the city's account the sponsor's (`kyoso sponsor set`)
     assert organizer.client.put(f"/organizations/{org['id']}/gas-budget", json={"gas_budget": 1},
                                 headers=organizer.headers).status_code == 403
     used = organizer.get(f"/organizations/{org['id']}").json()["gas_used"]

@@ -50,7 +50,7 @@ def perk_progress(member: Api, perk_id: int) -> dict:
 def test_perk_of_a_third_organization_opens_with_the_second_badge_and_is_redeemed_once(client, monkeypatch):
     festival_org, _, festival = organizer_with_event(client, category="festival")
     workshop_org, _, workshop = organizer_with_event(client, category="workshop")
-    shop = Api(client)
+    shop = Api(client, verified=True)
     shop_org = shop.post("/organizations", {"name_ja": "金箔工房", "name_en": "Gold leaf studio"}).json()
     member = Api(client)
 

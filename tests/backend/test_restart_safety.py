@@ -16,7 +16,7 @@ from backend.claims.models import Claim
 from backend.platform.models import OutboundTx
 from tests.backend.conftest import event_body
 from tests.helpers.claims import claim_statuses, claim_until_answered
-from tools.devstack.processes import Backend, free_port, signup, steward
+from tools.devstack.processes import Backend, free_port, signup, steward, verify
 
 # `make bench-faults` runs the longer variant (more claims, more kills, another seed).
 ATTENDEES = int(os.environ.get("KYOSO_FAULT_CLAIMS", "60"))
@@ -34,7 +34,7 @@ def test_sigkill_five_times_during_a_burst_loses_and_duplicates_nothing(project_
     print(f"kill moments from seed {SEED} (KYOSO_FAULT_SEED)")
     with open(tmp_path / "backend.log", "ab") as log:
         server = Backend(project_root, env, port, log)
-        organizer = signup(server.url)
+        organizer = verify(server.url, signup(server.url), settings.database_url, project_root)
         org = httpx.post(f"{server.url}/organizations", json={"name_ja": "NPO", "name_en": "NPO"},
                          headers=organizer).json()
         approved = httpx.post(f"{server.url}/organizations/{org['id']}/approve",

@@ -34,6 +34,7 @@ from tests.backend.conftest import (
     event_body,
     iso,
     organizer_with_event,
+    sponsor_of,
     wait_confirmed,
     wait_for,
 )
@@ -56,7 +57,7 @@ TIP = 10**9  # 1 gwei per gas: Anvil's base fee is 0 here, so without a tip ever
 
 @pytest.fixture
 def sponsor_client(settings):
-    settings = settings.model_copy(update={"sponsor_emails": SPONSOR, "priority_fee_wei": TIP})
+    settings = settings.model_copy(update={"priority_fee_wei": TIP})
     with TestClient(create_app(settings), base_url=API_BASE) as client:
         yield client
 
@@ -82,7 +83,7 @@ def mission_body(**rule) -> dict:
 
 def test_the_spend_report_is_what_the_receipts_of_the_backends_keys_add_up_to(sponsor_client, suite):
     client = sponsor_client
-    sponsor = Api(client, email=SPONSOR)
+    sponsor = sponsor_of(client, SPONSOR)
     start = web3.eth.block_number + 1
     # an organization registered, its key granted and topped up, an event, badges; a member's proposal (their key
     # topped up), a vote, a delegation
@@ -171,7 +172,7 @@ def test_the_spend_report_is_what_the_receipts_of_the_backends_keys_add_up_to(sp
 
 def test_a_spent_organization_budget_refuses_what_is_new_before_anything_is_queued(sponsor_client, suite):
     client = sponsor_client
-    sponsor = Api(client, email=SPONSOR)
+    sponsor = sponsor_of(client, SPONSOR)
     organizer, org, event = organizer_with_event(client, category="volunteering")
     (code,) = codes(organizer, event["id"], 1)
     settled(client)
@@ -212,7 +213,7 @@ def test_a_spent_organization_budget_refuses_what_is_new_before_anything_is_queu
 
 def test_a_mission_done_when_the_budget_is_spent_is_owed_then_issued(sponsor_client, suite):
     client = sponsor_client
-    sponsor = Api(client, email=SPONSOR)
+    sponsor = sponsor_of(client, SPONSOR)
     organizer, org, event = organizer_with_event(client, category="volunteering")
     mission = organizer.post(f"/organizations/{org['id']}/missions", mission_body()).json()
     wait_for(lambda: client.get(f"/events/{mission['event_id']}").json()["token_id"], what="mission badge on chain")
@@ -248,7 +249,7 @@ def test_a_mission_done_when_the_budget_is_spent_is_owed_then_issued(sponsor_cli
 
 def test_a_proposal_flood_stops_at_the_governance_budget_and_votes_still_count(sponsor_client, suite):
     client = sponsor_client
-    sponsor = Api(client, email=SPONSOR)
+    sponsor = sponsor_of(client, SPONSOR)
     community = Community(client)
     members = [community.member_with_points() for _ in range(4)]
     state = sponsor.get("/sponsor/governance-budget").json()
@@ -289,7 +290,7 @@ def test_a_proposal_flood_stops_at_the_governance_budget_and_votes_still_count(s
 
 
 def test_the_creation_rate_limits_answer_429_with_retry_after(client):
-    founder, other = Api(client), Api(client)
+    founder, other = Api(client, verified=True), Api(client, verified=True)
     made = [founder.post("/organizations", {"name_ja": f"団体{n}", "name_en": f"Org {n}"})
             for n in range(ORGANIZATIONS_PER_ACCOUNT.count + 1)]
     assert [m.status_code for m in made] == [201] * ORGANIZATIONS_PER_ACCOUNT.count + [429]

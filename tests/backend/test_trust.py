@@ -73,7 +73,7 @@ def revert_data(tx: dict) -> bytes:
 
 
 def test_a_fresh_sign_up_cannot_capture_the_community(client, suite):
-    attacker = Api(client)
+    attacker = Api(client, verified=True)  # even with a confirmed address (an unconfirmed one may found nothing)
     org = attacker.post("/organizations", {"name_ja": "乗っ取り団", "name_en": "Takeover club"}).json()
     assert org["status"] == "pending"
     event = attacker.post(f"/organizations/{org['id']}/events", event_body(points=100)).json()

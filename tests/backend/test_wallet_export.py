@@ -9,15 +9,17 @@ from eth_account.messages import encode_defunct
 from siwe import SiweMessage
 
 from backend.accounts.models import CustodialKey
+from backend.accounts.siwe import STATEMENTS
 from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed, wait_for
 
 
-def siwe_proof(client, wallet, domain: str = "testserver", chain_id: int = 31337) -> dict:
+def siwe_proof(client, wallet, domain: str = "testserver", chain_id: int = 31337,
+               purpose: str = "wallet_export") -> dict:
     nonce = client.get("/auth/siwe/nonce").json()["nonce"]
     message = SiweMessage(
         domain=domain, address=wallet.address, uri=f"http://{domain}", version="1", chain_id=chain_id, nonce=nonce,
         issued_at=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-        statement="Kyoso: move my badges to this wallet",  # EIP-4361 statements are ASCII only
+        statement=STATEMENTS[purpose],  # what binds the message to its purpose
     ).prepare_message()
     signature = Account.sign_message(encode_defunct(text=message), wallet.key).signature.hex()
     return {"message": message, "signature": "0x" + signature.removeprefix("0x")}
@@ -63,17 +65,17 @@ def test_export_needs_the_password_and_a_valid_siwe_proof(client):
 
 def test_siwe_login_creates_an_own_wallet_account(client):
     own = Account.create()
-    response = client.post("/auth/siwe/login", json=siwe_proof(client, own))
+    response = client.post("/auth/siwe/login", json=siwe_proof(client, own, purpose="login"))
     assert response.status_code == 200, response.text
     me = client.get("/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}).json()
     assert me["wallet_address"] == own.address and me["wallet_kind"] == "own"
-    replay = client.post("/auth/siwe/login", json={**siwe_proof(client, own)})
+    replay = client.post("/auth/siwe/login", json={**siwe_proof(client, own, purpose="login")})
     assert replay.status_code == 200
 
 
 def test_export_to_a_wallet_that_has_its_own_account_is_409(client):
     own = Account.create()
-    assert client.post("/auth/siwe/login", json=siwe_proof(client, own)).status_code == 200
+    assert client.post("/auth/siwe/login", json=siwe_proof(client, own, purpose="login")).status_code == 200
     member = Api(client)
     response = member.post("/me/wallet/export", {"password": member.password, **siwe_proof(client, own)})
     assert response.status_code == 409 and response.json()["error"] == "address_has_account"

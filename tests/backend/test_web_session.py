@@ -6,6 +6,8 @@ from __future__ import annotations
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from backend.accounts import service as accounts_service
+
 SITE = "http://testserver"
 
 
@@ -16,6 +18,8 @@ def test_cookie_session_reads_freely_and_writes_only_with_the_header(client):
     cookie = signup.headers["set-cookie"]
     assert "kyoso_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert client.get("/me").json()["email"] == "hanako@example.jp"
+    with client.app.state.session_factory() as session:  # founding an organization needs a confirmed address
+        accounts_service.mark_verified(session=session, email="hanako@example.jp")
     body = {"name_ja": "金沢市", "name_en": "Kanazawa City"}
     forged = client.post("/organizations", json=body)  # what a form on another site could make the browser send
     assert forged.status_code == 401

@@ -22,8 +22,10 @@ def test_block_gas_limit_is_30_million():
 
 
 def test_ten_funded_dev_accounts():
-    assert len(accounts) == 10
-    assert all(account.balance() > 0 for account in accounts)
+    # the node's own accounts: brownie's list also holds the local keys that earlier test modules added
+    assert len(web3.eth.accounts) == 10
+    assert [account.address for account in accounts[:10]] == web3.eth.accounts
+    assert all(web3.eth.get_balance(address) > 0 for address in web3.eth.accounts)
 
 
 def test_transaction_at_the_eip7825_cap_is_accepted():

@@ -48,7 +48,7 @@ def schemathesis(project_root, stack, access_token: str, report_dir, seed: int) 
         "--checks", CHECKS, "--max-examples", str(EXAMPLES), "--max-time", str(TIME_S), "--seed", str(seed),
         # one worker: the machine's two cores also run the chain, the relayer and the indexer
         "--workers", "1",
-        # a sheet of 1000 QR codes takes ~10 s to draw here (the schema allows up to 1000 per sheet)
+        # a sheet of 100 QR codes (the most one may hold) takes ~1 s to draw here, more while the stack is busy
         "--request-timeout", "60",
         "--report", "junit", "--report-dir", str(report_dir), "--no-color",
     ]
@@ -59,8 +59,10 @@ def schemathesis(project_root, stack, access_token: str, report_dir, seed: int) 
 def test_every_operation_survives_generated_requests(project_root, stack, role, tmp_path):
     if role == "organizer":  # owns the seeded organizations and events, so their routes get past 403
         access_token = token(stack, "login", {"email": "organizer@demo.kyoso.example", "password": DEMO_PASSWORD})
-    else:  # a new member: signs up, as the app's attendees do
-        access_token = token(stack, "signup", {"email": "fuzz-member@example.jp", "password": "fuzz-member-2026"})
+    else:  # a new member: signs up, as the app's attendees do, and logs in with the password chosen
+        member = {"email": "fuzz-member@example.jp", "password": "fuzz-member-2026"}
+        assert post(f"{stack.base}/api/auth/signup", member)[0] == 202
+        access_token = token(stack, "login", member)
     result = schemathesis(project_root, stack, access_token, tmp_path, seed=8 if role == "organizer" else 9)
     report = result.stdout + result.stderr
     assert result.returncode == 0, f"schemathesis found problems (exit {result.returncode}):\n{report}"

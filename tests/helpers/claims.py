@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tools.devstack.processes import steward
+from tools.devstack.processes import steward, verify
 
 
 def claim_until_answered(urls: list[str], headers: dict, event_id: int, secret: str, timeout: float) -> int:
@@ -43,8 +43,10 @@ def claim_statuses(url: str, members: list[dict], claim_ids: list[int], timeout:
 
 def event_on_chain(url: str, organizer: dict, organization: dict, event: dict, codes: int, *, database_url: str,
                    project_root: Path, timeout: float = 60) -> tuple[dict, dict, int, list[str]]:
-    """An organization (approved by a steward the operator made on `database_url`) and an event made through the
-    API at `url`, waited for on chain, and `codes` printed claim codes: (organization, event, token id, secrets)."""
+    """An organization (of `organizer`, whose address the operator confirms, approved by a steward the operator made;
+    both on `database_url`) and an event made through the API at `url`, waited for on chain, and `codes` printed claim
+    codes: (organization, event, token id, secrets)."""
+    verify(url, organizer, database_url, project_root)  # founding an organization needs a confirmed address
     org = httpx.post(f"{url}/organizations", json=organization, headers=organizer).json()
     approved = httpx.post(f"{url}/organizations/{org['id']}/approve", headers=steward(url, database_url, project_root))
     assert approved.status_code == 200, approved.text

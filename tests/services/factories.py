@@ -19,11 +19,13 @@ _numbers = itertools.count(1)
 
 
 def make_user(session: Session, *, email: str | None = "", organization: Organization | None = None,
-              role: Role = Role.organizer) -> User:
-    """A custodial member (a unique e-mail unless one is given; None: no e-mail), a member of `organization`."""
+              role: Role = Role.organizer, verified: bool = True, sponsor: bool = False) -> User:
+    """A custodial member (a unique e-mail unless one is given; None: no e-mail), a member of `organization`; its
+    address confirmed unless `verified` is False; one of the sponsor's accounts if `sponsor`."""
     n = next(_numbers)
-    row = User(email=f"u{n}@example.org" if email == "" else email, wallet_address=f"0x{n:040x}",
-               wallet_kind=WalletKind.custodial)
+    email = f"u{n}@example.org" if email == "" else email
+    row = User(email=email, wallet_address=f"0x{n:040x}", wallet_kind=WalletKind.custodial, is_sponsor=sponsor,
+               email_verified_at=utcnow() if verified and email is not None else None)
     session.add(row)
     session.flush()
     if organization is not None:

@@ -42,9 +42,11 @@ def vault() -> KeyVault:
 
 
 def signup(session, vault, email: str = "", password: str = PASSWORD):
+    """Signs up, then logs in with the password chosen (as the web form does at once): the account and its token."""
     email = email or f"member{next(_numbers)}@example.jp"
-    token = accounts.signup(session=session, vault=vault, token_ttl_s=TTL_S,
-                            body=SignupCreate(email=email, password=password, display_name="Hanako"))
+    accounts.signup(session=session, vault=vault, client_ip=None, base_url=BASE_URL,
+                    body=SignupCreate(email=email, password=password, display_name="Hanako"))
+    token = accounts.login(session=session, body=LoginCreate(email=email, password=password), token_ttl_s=TTL_S)
     return session.scalar(select(User).where(User.email == email.lower())), token
 
 
@@ -57,8 +59,9 @@ def signed(wallet, message: str) -> str:
     return "0x" + Account.sign_message(encode_defunct(text=message), wallet.key).signature.hex().removeprefix("0x")
 
 
-def siwe_message(session, wallet, chain_id: int = CHAIN_ID) -> str:
-    return siwe.prepare_message(session=session, address=wallet.address.lower(), base_url=BASE_URL, chain_id=chain_id)
+def siwe_message(session, wallet, chain_id: int = CHAIN_ID, purpose: str = "login") -> str:
+    return siwe.prepare_message(session=session, address=wallet.address.lower(), base_url=BASE_URL, chain_id=chain_id,
+                                purpose=purpose)
 
 
 # ---------------------------------------------------------------------------------------------------- sign-up, log-in
@@ -73,12 +76,15 @@ def test_signup_gives_a_custodial_wallet_whose_key_is_sealed(session, vault):
     assert member_of(session, token.access_token).id == user.id
 
 
-def test_signup_with_an_e_mail_address_already_registered_is_a_conflict(session, vault):
-    signup(session, vault, email="taro@example.jp")
-    with pytest.raises(Conflict) as refused:
-        signup(session, vault, email="TARO@example.jp")
-    assert refused.value.code == "email_taken" and refused.value.status == 409
-    assert session.scalar(select(User).where(User.email == "taro@example.jp")) is not None
+def test_signup_with_an_e_mail_address_already_registered_makes_no_account_and_answers_alike(session, vault):
+    owner, _ = signup(session, vault, email="taro@example.jp")
+    again = accounts.signup(session=session, vault=vault, client_ip=None, base_url=BASE_URL,
+                            body=SignupCreate(email="TARO@example.jp", password="another-password"))
+    assert again.model_dump() == {"status": "mail_sent", "email": "taro@example.jp"}
+    assert session.scalars(select(User).where(User.email == "taro@example.jp")).all() == [owner]
+    with pytest.raises(Unauthorized):  # the password of that sign-up opens nothing
+        accounts.login(session=session, body=LoginCreate(email="taro@example.jp", password="another-password"),
+                       token_ttl_s=TTL_S)
 
 
 def test_login_with_the_right_password_gives_a_new_token(session, vault):
@@ -150,11 +156,12 @@ def test_siwe_message_is_accepted_once(session):
     wallet = Account.create()
     message = siwe_message(session, wallet)
     signature = signed(wallet, message)
-    address = siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+    address = siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
                                signature=signature)
     assert address == wallet.address
     with pytest.raises(Invalid) as replay:
-        siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message, signature=signature)
+        siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+                         signature=signature)
     assert replay.value.code == "invalid_siwe" and replay.value.params == {"reason": "nonce_unknown_used_or_expired"}
 
 
@@ -164,7 +171,7 @@ def test_siwe_nonce_expires(session):
     session.scalars(select(SiweNonce)).one().expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
     with pytest.raises(Invalid) as refused:
-        siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+        siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
                          signature=signed(wallet, message))
     assert refused.value.params == {"reason": "nonce_unknown_used_or_expired"}
 
@@ -173,7 +180,7 @@ def test_siwe_message_for_another_chain_is_refused_and_its_nonce_stays_unused(se
     wallet = Account.create()
     message = siwe_message(session, wallet, chain_id=1)
     with pytest.raises(Invalid) as refused:
-        siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+        siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
                          signature=signed(wallet, message))
     assert refused.value.code == "invalid_siwe"
     assert refused.value.params == {"reason": "wrong_chain", "message_chain_id": 1, "chain_id": CHAIN_ID}
@@ -188,7 +195,8 @@ def test_siwe_refuses_a_malformed_message_or_another_wallets_signature(session, 
     wallet = Account.create()
     message, signature = tamper(siwe_message(session, wallet), wallet)
     with pytest.raises(Invalid) as refused:
-        siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message, signature=signature)
+        siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+                         signature=signature)
     assert refused.value.code == "invalid_siwe" and refused.value.params == {"reason": reason}
 
 
@@ -197,9 +205,47 @@ def test_siwe_message_signed_for_another_site_is_refused(session):
     message = siwe.prepare_message(session=session, address=wallet.address, base_url="https://evil.example",
                                    chain_id=CHAIN_ID)
     with pytest.raises(Invalid) as refused:
-        siwe.verify_siwe(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+        siwe.verify_siwe(session=session, purpose="login", base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
                          signature=signed(wallet, message))
     assert refused.value.params == {"reason": "domain_mismatch"}
+
+
+@pytest.mark.parametrize("signed_for, used_for", [("login", "wallet_export"), ("wallet_export", "login")])
+def test_a_siwe_message_serves_only_the_purpose_it_was_signed_for(session, signed_for, used_for):
+    wallet = Account.create()
+    message = siwe_message(session, wallet, purpose=signed_for)
+    assert siwe.STATEMENTS[signed_for] in message  # what the wallet shows its owner says what the signature is for
+    signature = signed(wallet, message)
+    with pytest.raises(Invalid) as refused:
+        siwe.verify_siwe(session=session, purpose=used_for, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+                         signature=signature)
+    assert refused.value.code == "invalid_siwe"
+    assert refused.value.params == {"reason": "wrong_purpose", "purpose": used_for}
+    assert session.scalars(select(SiweNonce)).one().used_at is None
+    assert siwe.verify_siwe(session=session, purpose=signed_for, base_url=BASE_URL, chain_id=CHAIN_ID,
+                            message=message, signature=signature) == wallet.address
+
+
+def test_a_message_signed_to_log_in_cannot_move_a_custodial_wallet(session, vault):
+    user, _ = signup(session, vault)
+    wallet = Account.create()
+    message = siwe_message(session, wallet, purpose="login")
+    with pytest.raises(Invalid) as refused:
+        wallet_export.export_wallet(session=session, vault=vault, badges=None, user=user, password=PASSWORD,
+                                    message=message, signature=signed(wallet, message), base_url=BASE_URL,
+                                    chain_id=CHAIN_ID)
+    assert refused.value.params == {"reason": "wrong_purpose", "purpose": "wallet_export"}
+    assert session.scalars(select(WalletExport)).all() == []
+
+
+def test_a_message_signed_to_move_a_wallet_cannot_log_in(session):
+    wallet = Account.create()
+    message = siwe_message(session, wallet, purpose="wallet_export")
+    with pytest.raises(Invalid) as refused:
+        accounts.siwe_login(session=session, base_url=BASE_URL, chain_id=CHAIN_ID, message=message,
+                            signature=signed(wallet, message), token_ttl_s=TTL_S)
+    assert refused.value.params == {"reason": "wrong_purpose", "purpose": "login"}
+    assert session.scalars(select(User).where(User.wallet_address == wallet.address)).all() == []
 
 
 def test_siwe_login_creates_an_own_wallet_account_once(session):
@@ -289,7 +335,7 @@ def test_delete_account_removes_personal_data_tokens_and_the_key(session, vault)
 
 
 def export(session, vault, user, wallet, password: str = PASSWORD, badges=None) -> dict:
-    message = siwe_message(session, wallet)
+    message = siwe_message(session, wallet, purpose="wallet_export")
     return wallet_export.export_wallet(session=session, vault=vault, badges=badges, user=user, password=password,
                                        message=message, signature=signed(wallet, message), base_url=BASE_URL,
                                        chain_id=CHAIN_ID)

@@ -21,7 +21,7 @@ from backend.platform.db import session_factory
 from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
 from backend.platform.models import GuessThrottle
 from backend.platform.security import secret_hash
-from backend.platform.throttle import ACCOUNT, ADDRESS
+from backend.platform.throttle import ACCOUNT, ACCOUNT_AT_LOCKED_ADDRESS, ADDRESS
 from tests.services.conftest import EXPLORER, IP
 from tests.services.errors import refused
 
@@ -169,6 +169,35 @@ def test_people_behind_one_address_do_not_lock_each_other_out(session, claim, ev
     assert claim(add_user(session, 99), event, secret).status == ClaimStatus.accepted
     session.expire_all()
     assert session.get(GuessThrottle, f"ip:{IP}").failures == ACCOUNT.failures + 2 < ADDRESS.failures
+
+
+def lock_the_address(session, claim, event) -> None:
+    """Enough people behind IP guess wrong, each within their account's limit, that the address locks."""
+    people = ADDRESS.failures // ACCOUNT.failures
+    for n in range(people):
+        guesser = add_user(session, 1000 + n)
+        for i in range(ACCOUNT.failures):
+            refused(claim, guesser, event, f"guess{n}-{i}")
+    session.expire_all()
+    assert session.get(GuessThrottle, f"ip:{IP}").locked_until > NOW
+
+
+def test_a_right_code_from_an_address_that_guessed_wrong_too_often_is_still_accepted(session, claim, event):
+    lock_the_address(session, claim, event)
+    secret = add_code(session, event)
+    assert claim(add_user(session, 1), event, secret).status == ClaimStatus.accepted  # no lock-out of the venue
+
+
+def test_a_wrong_guess_from_a_locked_address_is_refused_and_its_account_soon_locked(session, claim, event):
+    lock_the_address(session, claim, event)
+    guesser = add_user(session, 1)
+    errors = [refused(claim, guesser, event, f"more{i}") for i in range(ACCOUNT_AT_LOCKED_ADDRESS.failures)]
+    assert {(e.status, e.code) for e in errors} == {(429, "too_many_attempts")}
+    secret = add_code(session, event)
+    # its few guesses spent, the account is locked like any other: not even a right code now
+    assert refused(claim, guesser, event, secret).code == "too_many_attempts"
+    assert code_row(session, secret).used_at is None
+    assert claim(add_user(session, 2), event, secret).status == ClaimStatus.accepted
 
 
 # ---------------------------------------------------------------------------------------------------- refused

@@ -25,7 +25,8 @@ def parsed(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://evil\")"])
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://evil\")",
+                                  " =1+1", "\n=1+1", "\r\n@SUM(A1)", "\u3000=1+1", "  -2+3"])
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(cell):
     assert parsed(csv_text(["title"], [[cell]]))[1] == ["'" + cell]
 

@@ -123,8 +123,8 @@ def test_the_operator_makes_a_steward_with_the_admin_command(session, engine, mo
     monkeypatch.setenv("DATABASE_URL", str(engine.url))
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli, ["steward", "grant", user.email])
-        unknown = CliRunner().invoke(cli, ["steward", "grant", "nobody@example.jp"])
+        result = CliRunner().invoke(cli, ["steward", "add", user.email])
+        unknown = CliRunner().invoke(cli, ["steward", "add", "nobody@example.jp"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output

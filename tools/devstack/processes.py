@@ -126,7 +126,9 @@ class Backend:
 
         self.port = port
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.app:app", "--host", "127.0.0.1", "--port", str(port)],
+            # X-Forwarded-For is the app's to judge (KYOSO_TRUSTED_PROXIES), not uvicorn's (it trusts 127.0.0.1)
+            [sys.executable, "-m", "uvicorn", "backend.app:app", "--no-proxy-headers", "--host", "127.0.0.1",
+             "--port", str(port)],
             cwd=project_root, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}/api"  # the JSON API
@@ -152,22 +154,41 @@ class Backend:
 
 
 def signup(url: str, email: str | None = None) -> dict:
-    """A new member through the API; returns the Authorization header."""
+    """A new member through the API (sign-up, then log-in with the password chosen); returns the Authorization
+    header. The address stays unconfirmed (`verify` confirms it)."""
     import httpx
 
     email = email or f"member-{time.time_ns()}-{os.getpid()}-{threading.get_ident()}@example.jp"
     response = httpx.post(f"{url}/auth/signup", json={"email": email, "password": "password-123"}, timeout=30)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
+    response = httpx.post(f"{url}/auth/login", json={"email": email, "password": "password-123"}, timeout=30)
+    assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def kyoso(database_url: str, project_root: Path, *args: str) -> None:
+    """The operator's command (`kyoso ...`, backend/admin.py) on the backend's database."""
+    subprocess.run([sys.executable, "-m", "backend.admin", *args], cwd=project_root, check=True,
+                   env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL)
+
+
+def verify(url: str, headers: dict, database_url: str, project_root: Path) -> dict:
+    """The member behind `headers` with a confirmed address (the operator vouches for it, `kyoso accounts verify`):
+    what founding an organization or any role that issues needs. Returns `headers`."""
+    import httpx
+
+    email = httpx.get(f"{url}/me", headers=headers, timeout=30).json()["email"]
+    kyoso(database_url, project_root, "accounts", "verify", email)
+    return headers
+
+
 def steward(url: str, database_url: str, project_root: Path) -> dict:
-    """A new member made a steward by the operator's command (backend/admin.py) on the backend's database, as an
-    operator does it; returns the Authorization header."""
+    """A new member with a confirmed address made a steward by the operator's command (backend/admin.py) on the
+    backend's database, as an operator does it; returns the Authorization header."""
     email = f"steward-{time.time_ns()}-{os.getpid()}@example.jp"
     headers = signup(url, email)
-    subprocess.run([sys.executable, "-m", "backend.admin", "steward", "grant", email], cwd=project_root, check=True,
-                   env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL)
+    kyoso(database_url, project_root, "accounts", "verify", email)
+    kyoso(database_url, project_root, "steward", "add", email)
     return headers
 
 
@@ -180,7 +201,7 @@ def running_stack(project_root: Path, data_dir: Path) -> Iterator[SimpleNamespac
     try:
         process.wait_for_output("Kyoso is running", 180)
         yield SimpleNamespace(base=f"http://127.0.0.1:{api_port}", chain=f"http://127.0.0.1:{chain_port}",
-                              api_port=api_port, process=process)
+                              api_port=api_port, process=process, started=time.monotonic())
         process.ctrl_c()
     finally:
         process.kill()

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from backend.platform.db import database_is_up
-from backend.platform.http import SessionDep, Web3Dep
+from backend.platform.http import SessionDep, SettingsDep, Web3Dep
 from backend.platform.models import IndexerCursor, IndexerSkippedLog, OutboundTx, TxStatus
 
 router = APIRouter(tags=["health"])
@@ -18,6 +18,9 @@ router = APIRouter(tags=["health"])
 # The indexer may trail the head by a few blocks while it works; this far behind, pages show stale data.
 INDEXER_LAG_LIMIT_S = 30
 SKIPPED_LOGS_WINDOW = timedelta(hours=24)
+# The relayer's key pays every fee and every top-up of the organizations' and members' keys; an operator needs this
+# long to notice and fund it before claims and votes stop going out.
+RUNWAY = timedelta(hours=1)
 
 
 class HealthPublic(BaseModel):
@@ -34,11 +37,15 @@ class HealthPublic(BaseModel):
     indexed_to_block: int | None
     indexer_lag_s: int | None
     skipped_logs_24h: int | None
+    spent_last_hour_wei: int | None
+    rpc_providers: list[dict] = Field(description="each RPC provider (host only): in use, standby, failing or "
+                                                  "resting, with its last error")
     problems: list[str]
 
 
 @router.get("/health", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
-def health(request: Request, response: Response, session: SessionDep, w3: Web3Dep) -> HealthPublic:
+def health(request: Request, response: Response, session: SessionDep, settings: SettingsDep,
+           w3: Web3Dep) -> HealthPublic:
     problems: list[str] = []
     database_ok = database_is_up(session)
     if not database_ok:
@@ -48,8 +55,19 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
         chain_id = w3.eth.chain_id
         head = w3.eth.get_block("latest")
         block_number, head_time = head["number"], head["timestamp"]
+        base_fee = head.get("baseFeePerGas", 0)
+        cap = settings.max_fee_per_gas_wei
+        if cap is not None and base_fee + settings.priority_fee_wei > cap:
+            problems.append(f"base fee {base_fee} wei + tip {settings.priority_fee_wei} is above the sponsor's cap of "
+                            f"{cap} wei per gas (KYOSO_MAX_FEE_PER_GAS_WEI): transactions wait until it falls; "
+                            "claims and votes are still accepted")
     except Exception as exc:  # noqa: BLE001 - any RPC failure is reported, never raised as a 500
         problems.append(f"chain node unreachable: {type(exc).__name__}")
+    providers = w3.provider.status() if hasattr(w3.provider, "status") else []
+    for provider in providers:
+        if provider["state"] in ("failing", "resting"):
+            problems.append(f"RPC provider {provider['provider']} {provider['state']}: {provider['last_error']} "
+                            f"({provider['failures_in_a_row']} in a row)")
     deployment = request.app.state.deployment
     if deployment is None:
         problems.append(request.app.state.deployment_problem)
@@ -62,7 +80,12 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
             relayer_balance = w3.eth.get_balance(relayer)
         except Exception:  # noqa: BLE001 - reported through the chain problem above
             relayer_balance = None
+    spent = None
     if database_ok:
+        spent = spent_since(session, datetime.now(timezone.utc) - RUNWAY)
+        if relayer_balance is not None and spent and relayer_balance < spent:
+            problems.append(f"relayer balance {relayer_balance} wei covers less than an hour of the last hour's "
+                            f"spend ({spent} wei): fund {relayer}; claims are accepted and wait until then")
         live = session.execute(select(func.count(), func.min(OutboundTx.created_at))
                                .where(OutboundTx.status.in_((TxStatus.signed, TxStatus.broadcast)))).one()
         unconfirmed = live[0]
@@ -98,5 +121,16 @@ def health(request: Request, response: Response, session: SessionDep, w3: Web3De
         indexed_to_block=indexed_to,
         indexer_lag_s=lag,
         skipped_logs_24h=skipped,
+        spent_last_hour_wei=spent,
+        rpc_providers=providers,
         problems=problems,
     )
+
+
+def spent_since(session, since: datetime) -> int:
+    """Fees paid by the backend's keys for transactions settled since `since`: the organizations' and members' keys
+    are topped up from the relayer's, so their fees come out of its balance too (summed in Python: wei overflow
+    64-bit sums)."""
+    fees = session.scalars(select(OutboundTx.fee_paid).where(OutboundTx.gas_used.is_not(None),
+                                                             OutboundTx.updated_at >= since))
+    return sum(fee or 0 for fee in fees)

@@ -117,10 +117,26 @@ def decoders(contract, names) -> dict[tuple[str, str], EventDecoder]:
     return found
 
 
+class RangeRefused(RuntimeError):
+    """The provider refused the block range or the size of the answer: ask again for fewer blocks."""
+
+
+# How providers word it: "block range is too wide", "exceed maximum block range: 10000", "query returned more than
+# 10000 results", "Log response size exceeded", "eth_getLogs is limited to a 10,000 range", code -32005 ("limit
+# exceeded"). A node's other errors (a bad filter) are not worth a smaller range.
+_RANGE_WORDS = ("range", "more than", "too many", "size exceeded", "too large", "limit")
+
+
 def raw_logs(w3: Web3, addresses: list[str], start: int, end: int) -> list[dict]:
-    """eth_getLogs as the node sends it (hex strings), in block and log order."""
+    """eth_getLogs as the node sends it (hex strings), in block and log order; RangeRefused when the provider
+    refuses the range or the answer's size."""
     response = w3.provider.make_request("eth_getLogs", [{"address": addresses, "fromBlock": hex(start),
                                                          "toBlock": hex(end)}])
-    if response.get("error"):
-        raise RuntimeError(f"eth_getLogs failed: {response['error']}")
+    error = response.get("error")
+    if error:
+        message = str(error.get("message", error) if isinstance(error, dict) else error)
+        code = error.get("code") if isinstance(error, dict) else None
+        if code == -32005 or any(word in message.lower() for word in _RANGE_WORDS):
+            raise RangeRefused(f"eth_getLogs of blocks {start}-{end} refused: {message[:200]}")
+        raise RuntimeError(f"eth_getLogs failed: {error}")
     return response["result"]

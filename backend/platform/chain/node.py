@@ -1,14 +1,14 @@
-"""Connection to the chain node."""
+"""Connection to the chain node: the RPC URL and, for public networks, other providers to fall back on
+(backend/platform/chain/providers.py)."""
 
 from __future__ import annotations
 
-from web3 import HTTPProvider, Web3
+from web3 import Web3
+
+from backend.platform.chain.providers import FailoverProvider
 
 
-def make_web3(rpc_url: str, timeout_s: float) -> Web3:
-    # No retries at this level: /health must report a stalled node at once, and the relayer has its own policy.
-    # eth_chainId is cached: web3's validation middleware asks for it before every eth_call and eth_estimateGas,
-    # which doubled the round trips of every contract read (bench/votes.py); the app checks the chain id at start.
-    provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None,
-                            cache_allowed_requests=True, cacheable_requests={"eth_chainId"})
-    return Web3(provider)
+def make_web3(rpc_url: str, timeout_s: float, fallback_urls: tuple[str, ...] = ()) -> Web3:
+    # No retries of one URL at this level: /health must report a stalled node at once, and the relayer has its own
+    # policy; another provider is tried at once instead.
+    return Web3(FailoverProvider([rpc_url, *fallback_urls], timeout_s))

@@ -1,17 +1,22 @@
-"""Log-in, sign-up and log-out: plain form posts from this site's pages, which start or end the session cookie."""
+"""Log-in, sign-up and log-out: plain form posts from this site's pages, which start or end the session cookie.
+
+Signing up here also logs in at once with the password just chosen (an attendee at a festival claims the badge right
+away; the mailed link confirms the address later). When the address has an account already, the service mailed its
+owner a note instead, the log-in does not succeed, and the page says to look at the mail (202)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
 from backend.accounts import service as accounts
 from backend.accounts.deps import SESSION_COOKIE, OptionalUser
+from backend.accounts.models import TokenKind
 from backend.accounts.schemas import LoginCreate, SignupCreate
-from backend.i18n import language_of
+from backend.i18n import Translator, language_of
 from backend.platform.errors import Unauthorized, Unprocessable
-from backend.platform.http import SessionDep, SettingsDep
+from backend.platform.http import SessionDep, SettingsDep, client_ip
 from backend.web.forms import safe_next, same_site_form, start_session, wants_json
 from backend.web.render import render
 
@@ -29,7 +34,8 @@ def login_form(request: Request, session: SessionDep, settings: SettingsDep, ema
     same_site_form(request)
     try:
         token = accounts.login(session=session, body=LoginCreate(email=email, password=password),
-                               token_ttl_s=settings.access_token_ttl_s)
+                               token_ttl_s=settings.access_token_ttl_s, client_ip=client_ip(request),
+                               kind=TokenKind.session, user_agent=request.headers.get("user-agent"))
     except (Unauthorized, ValueError):  # a malformed address cannot log in either: the same answer
         if wants_json(request):
             raise Unauthorized("invalid_credentials") from None
@@ -47,8 +53,18 @@ def signup_form(request: Request, session: SessionDep, settings: SettingsDep, em
                             locale=language_of(request))
     except ValidationError as exc:
         raise Unprocessable("invalid_request", summary=_summary(exc)) from None
-    token = accounts.signup(session=session, vault=request.app.state.vault, body=body,
-                            token_ttl_s=settings.access_token_ttl_s)
+    accounts.signup(session=session, vault=request.app.state.vault, body=body, client_ip=client_ip(request),
+                    base_url=settings.public_base_url)
+    try:
+        token = accounts.login(session=session, body=LoginCreate(email=email, password=password),
+                               token_ttl_s=settings.access_token_ttl_s, client_ip=client_ip(request),
+                               kind=TokenKind.session, user_agent=request.headers.get("user-agent"))
+    except Unauthorized:  # the address has an account, and this is not its password: its owner got a note
+        if wants_json(request):
+            texts = Translator(language_of(request))
+            return JSONResponse({"message": texts("signup_check_email", email=body.email)}, status_code=202)
+        return render(request, "mail_sent.html", None, status_code=202, email=body.email, title="signup_title_sent",
+                      text="signup_check_email")
     return start_session(request, token.access_token, next)
 
 

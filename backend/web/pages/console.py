@@ -12,25 +12,39 @@ from backend.events import service as events
 from backend.i18n import Translator, language_of
 from backend.organizations import allowance
 from backend.organizations import service as organizations
+from backend.organizations.models import Role
 from backend.platform.http import DbId, SessionDep, SettingsDep
+from backend.platform.paging import MAX_LIMIT
 from backend.reports import service as reports
 from backend.web.forms import form_user
-from backend.web.render import login_redirect, render
+from backend.web.render import PageNumber, login_redirect, pages_of, render
 
 router = APIRouter(include_in_schema=False)
 
 
+ORGANIZATIONS_PER_PAGE = 50  # of the stewards' list of every organization (`?page=`)
+
+
 @router.get("/console", response_class=HTMLResponse)
-def console(request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser):
+def console(request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser, page: PageNumber = 1):
     if user is None:
         return login_redirect(request)
-    orgs = organizations.organizations_of(session=session, user=user)
+    orgs = organizations.organizations_of(session=session, user=user, limit=MAX_LIMIT)
     org_events = {o.id: events.events_of_organization(session=session, organization_id=o.id) for o in orgs}
-    stewarding = organizations.organizations_by_status(session=session, user=user) if user.is_steward else None
+    stewarding = (organizations.organizations_by_status(session=session, user=user, limit=ORGANIZATIONS_PER_PAGE,
+                                                        offset=(page - 1) * ORGANIZATIONS_PER_PAGE)
+                  if organizations.is_steward(user) else None)
     limits = allowance.limits_of(session)
+    # owners manage who belongs: members to remove, invitations to revoke
+    roles = organizations.roles_of(session=session, user=user)
+    owned = [o.id for o in orgs if roles.get(o.id) == Role.owner]
+    members = {i: organizations.members_of(session=session, user=user, organization_id=i) for i in owned}
+    invitations = {i: organizations.pending_invitations(session=session, user=user, organization_id=i) for i in owned}
     return render(request, "console.html", user, organizations=orgs, org_events=org_events, stewarding=stewarding,
+                  page=page, pages=pages_of(stewarding.total, ORGANIZATIONS_PER_PAGE) if stewarding else 1,
                   max_event_points=limits.max_event_points if limits else 1_000_000,
-                  sponsor=organizations.is_sponsor(user, settings.sponsor_emails))
+                  sponsor=organizations.is_sponsor(user), members=members,
+                  invitations=invitations)
 
 
 @router.get("/console/events/{event_id}", response_class=HTMLResponse)
@@ -57,7 +71,7 @@ def console_event_live(event_id: DbId, request: Request, session: SessionDep, us
 
 @router.post("/console/events/{event_id}/sheet")
 def console_sheet(event_id: DbId, request: Request, session: SessionDep, settings: SettingsDep,
-                  count: int = Form(ge=1, le=1000)):
+                  count: int = Form(ge=1)):
     """The printable QR sheet as a download (a plain form post: works without JavaScript)."""
     user = form_user(request, session)
     if user is None:

@@ -15,7 +15,7 @@ from backend.platform.http import (
     SettingsDep,
     services_of,
 )
-from backend.web.render import login_redirect, render
+from backend.web.render import PageNumber, login_redirect, pages_of, render
 
 # Voters on the proposal page, a page at a time: a phone shows a few screens of them, not a whole festival's, and
 # rendering hundreds was most of the page's time; the API's /proposals/{id}/votes pages through all of them.
@@ -24,12 +24,16 @@ VOTERS_PER_PAGE = 50
 router = APIRouter(include_in_schema=False)
 
 
+PROPOSALS_PER_PAGE = 50
+
+
 @router.get("/proposals", response_class=HTMLResponse)
-def proposals_page(request: Request, session: SessionDep, user: OptionalUser):
+def proposals_page(request: Request, session: SessionDep, user: OptionalUser, page: PageNumber = 1):
     services = services_of(request)
     rows = proposals.list_proposals(session=session, w3=request.app.state.web3, contracts=services.contracts,
-                                    limit=100, offset=0)
-    return render(request, "proposals.html", user, proposals=rows)
+                                    limit=PROPOSALS_PER_PAGE, offset=(page - 1) * PROPOSALS_PER_PAGE)
+    return render(request, "proposals.html", user, proposals=rows, page=page,
+                  pages=pages_of(rows.total, PROPOSALS_PER_PAGE))
 
 
 # Before /proposals/{proposal_id}, which would otherwise take "new" for an id (and answer 422).

@@ -17,23 +17,29 @@ from backend.perks.schemas import PerkPassPublic, PerkStatusPublic
 from backend.platform.config import Settings
 from backend.platform.errors import DomainError
 from backend.platform.http import DbId, SessionDep, SettingsDep
-from backend.web.render import render
+from backend.web.forms import form_user
+from backend.web.render import PageNumber, login_redirect, pages_of, render
 from backend.web.rule_text import describe_rule
 
 router = APIRouter(include_in_schema=False)
 
 
+PERKS_PER_PAGE = 50
+
+
 @router.get("/perks", response_class=HTMLResponse)
-def perks_page(request: Request, session: SessionDep, user: OptionalUser):
-    """Perks that can be used now: for a member, the ones their badges qualify for first, then those they are close
-    to (some of the badges already), then the rest."""
+def perks_page(request: Request, session: SessionDep, user: OptionalUser, page: PageNumber = 1):
+    """Perks that can be used now, a page at a time: for a member, the ones their badges qualify for first, then
+    those they are close to (some of the badges already), then the rest."""
     texts = Translator(language_of(request))
-    rows = perks.list_perks(session=session)
+    rows = perks.list_perks(session=session, limit=PERKS_PER_PAGE, offset=(page - 1) * PERKS_PER_PAGE)
     statuses = {p.id: perks.perk_status(session=session, perk=p, user=user) for p in rows} if user else {}
     titles = perks.rule_events(session=session, rules=(p.rule for p in rows))
     return render(request, "perks.html", user, groups=_grouped(rows, statuses), statuses=statuses,
                   rules={p.id: describe_rule(texts, p.rule, titles) for p in rows},
-                  organizations=organizations.organizations_by_id(session=session))
+                  page=page, pages=pages_of(rows.total, PERKS_PER_PAGE),
+                  organizations=organizations.organizations_by_id(session=session,
+                                                                  ids={p.organization_id for p in rows}))
 
 
 def _grouped(rows: list[Perk], statuses: dict[int, PerkStatusPublic]) -> dict[str, list[Perk]]:
@@ -47,18 +53,32 @@ def _grouped(rows: list[Perk], statuses: dict[int, PerkStatusPublic]) -> dict[st
 
 
 @router.get("/perks/{perk_id}", response_class=HTMLResponse)
-def perk_page(perk_id: DbId, request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser):
-    """A perk; for a member who can use it, the QR code to show at the counter (renewed by the page's script before
-    its 60 s are over)."""
+def perk_page(perk_id: DbId, request: Request, session: SessionDep, user: OptionalUser):
+    """A perk; for a member who can use it, the button that makes the QR code to show at the counter. Opening the
+    page writes nothing: a pass is a row, and a GET (a link preview, a crawler, a reload) must not make one."""
+    return _perk_page(request, session, user, perk_id, current=None)
+
+
+@router.post("/perks/{perk_id}", response_class=HTMLResponse)
+def perk_page_with_pass(perk_id: DbId, request: Request, session: SessionDep, settings: SettingsDep):
+    """The button without JavaScript (a plain form post from this site): the page again, with a new pass."""
+    user = form_user(request, session)
+    if user is None:
+        return login_redirect(request)
+    try:
+        current = _create_pass(session, settings, user, perk_id)
+    except DomainError:
+        current = None  # the page says why (the same rules, read again)
+    return _perk_page(request, session, user, perk_id, current=current)
+
+
+def _perk_page(request: Request, session, user: User | None, perk_id: int, current: PerkPassPublic | None):
     texts = Translator(language_of(request))
     perk = perks.get_perk(session=session, perk_id=perk_id)
-    status = current = refusal = None
+    status = refusal = None
     if user is not None:
         status = perks.perk_status(session=session, perk=perk, user=user)
-        try:  # viewing the page writes a pass: kept as it was for now (another issue changes it)
-            current = _create_pass(session, settings, user, perk_id)
-        except DomainError as exc:
-            refusal = exc.code
+        refusal = perks.pass_refusal(session=session, perk=perk, user=user)
     titles = perks.rule_events(session=session, rules=[perk.rule])
     return render(request, "perk.html", user, perk=perk, organization=perk.organization, status=status,
                   current=current, qr=_pass_svg(current) if current else None, refusal=refusal,

@@ -39,7 +39,8 @@ def console_perks(organization_id: DbId, request: Request, session: SessionDep, 
     return render(request, "console_perks.html", user, organization=overview.organization, perks=overview.perks,
                   missions=overview.missions, used=overview.redemptions, done=overview.completions, rules=rules,
                   redeemed=redeemed, completed=completed, chart_rows=[(texts.day(at), r, c) for (at, r), c in days],
-                  all_events=choices, organizations=organizations.organizations_by_id(session=session))
+                  all_events=choices, organizations=organizations.organizations_by_id(
+                      session=session, ids={e.organization_id for e in choices}))
 
 
 @router.get("/console/redeem", response_class=HTMLResponse)

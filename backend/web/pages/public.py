@@ -9,16 +9,22 @@ from backend.accounts.deps import OptionalUser
 from backend.events import service as events
 from backend.organizations import service as organizations
 from backend.platform.http import DbId, SessionDep
-from backend.web.render import render
+from backend.web.render import PageNumber, pages_of, render
 
 router = APIRouter(include_in_schema=False)
 
 
+EVENTS_PER_PAGE = 50
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, user: OptionalUser):
-    upcoming = events.list_events(session=session, upcoming=True, limit=50)
-    return render(request, "home.html", user, events=upcoming,
-                  organizations=organizations.organizations_by_id(session=session))
+def home(request: Request, session: SessionDep, user: OptionalUser, page: PageNumber = 1):
+    upcoming = events.list_events(session=session, upcoming=True, limit=EVENTS_PER_PAGE,
+                                  offset=(page - 1) * EVENTS_PER_PAGE)
+    return render(request, "home.html", user, events=upcoming, page=page,
+                  pages=pages_of(upcoming.total, EVENTS_PER_PAGE),
+                  organizations=organizations.organizations_by_id(session=session,
+                                                                  ids={e.organization_id for e in upcoming}))
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)

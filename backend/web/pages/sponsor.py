@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.accounts.deps import OptionalUser
 from backend.governance.treasury import to_whole_units
-from backend.platform.http import SessionDep, SettingsDep
+from backend.platform.http import SessionDep
 from backend.reports import spend
 from backend.web.render import login_redirect, render
 
@@ -21,8 +21,8 @@ def eth(wei: str | int) -> str:
 
 
 @router.get("/console/spend", response_class=HTMLResponse)
-def sponsor_spend_page(request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser):
+def sponsor_spend_page(request: Request, session: SessionDep, user: OptionalUser):
     if user is None:
         return login_redirect(request)
-    report = spend.sponsor_spend(session=session, user=user, sponsor_emails=settings.sponsor_emails)
+    report = spend.sponsor_spend(session=session, user=user)
     return render(request, "console_spend.html", user, report=report, eth=eth)

@@ -35,6 +35,20 @@ function showError(form, result, fallback) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Where a form leads after logging in: a path of this site only. The browser's own URL parser decides, the one that
+// will follow it (it reads "/\\evil.example" and "/<TAB>/evil.example" as another site; the server's check says the
+// same, backend/web/forms.py safe_next).
+function sameSitePath(target) {
+  if (typeof target !== "string" || !target.startsWith("/")) return "/me";
+  try {
+    const url = new URL(target, location.origin);
+    if (url.origin === location.origin && (url.protocol === "http:" || url.protocol === "https:")) {
+      return url.pathname + url.search + url.hash;
+    }
+  } catch (_) { /* not a URL at all */ }
+  return "/me";
+}
+
 // ---------------------------------------------------------------------------------------------- session forms
 document.querySelectorAll("form[data-session-form]").forEach((form) => {
   form.addEventListener("submit", async (event) => {
@@ -46,12 +60,19 @@ document.querySelectorAll("form[data-session-form]").forEach((form) => {
         method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
         headers: { "X-Kyoso-Request": "1", "Accept": "application/json", "Accept-Language": LANG },
       });
+      if (response.status === 202) {
+        // a sign-up with an address that has an account already: its owner got a mail, nobody is logged in
+        let note = null;
+        try { note = await response.json(); } catch (_) { /* not JSON */ }
+        showError(form, { data: note });
+        return;
+      }
       if (response.ok) {
         if (document.getElementById("claim")) {
           sessionStorage.setItem("kyoso-claim-after-login", "1");
           location.reload();  // the fragment (the claim code) stays
         } else {
-          location.assign(form.querySelector("[name=next]")?.value || "/me");
+          location.assign(sameSitePath(form.querySelector("[name=next]")?.value));
         }
         return;
       }
@@ -63,6 +84,17 @@ document.querySelectorAll("form[data-session-form]").forEach((form) => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------- mailed links
+// A link mailed to confirm an address or set a new password carries its token in the fragment (#t=...), which no
+// request sends: it goes into the page's form here, and out of the address bar and the history.
+const fragmentToken = new URLSearchParams(location.hash.slice(1)).get("t");
+document.querySelectorAll("input[data-fragment-token]").forEach((input) => {
+  if (fragmentToken) input.value = fragmentToken;
+});
+if (fragmentToken && document.querySelector("input[data-fragment-token]")) {
+  history.replaceState(null, "", location.pathname + location.search);
+}
 
 // ---------------------------------------------------------------------------------------------- API forms
 function formJson(form) {
@@ -275,13 +307,16 @@ if (kiosk) {
 }
 
 // ---------------------------------------------------------------------------------------------- perk pass
-// The member's QR code is valid for 60 s: a new one replaces it a few seconds before, as long as the page is open.
+// The button makes the member's pass (a POST, never the page's GET). The QR code is valid for 60 s: a new one
+// replaces it a few seconds before, as long as the page is open.
 const passBox = document.getElementById("perk-pass");
 if (passBox) {
+  const passForm = document.getElementById("pass-form");
   const renew = async () => {
     const response = await fetch(`/perks/${passBox.dataset.perkId}/pass.svg`, {
       method: "POST", credentials: "same-origin", headers: { "X-Kyoso-Request": "1", "Accept-Language": LANG },
     });
+    passBox.hidden = false;
     if (!response.ok) {
       let data = null;
       try { data = await response.json(); } catch (_) { /* not JSON */ }
@@ -292,10 +327,21 @@ if (passBox) {
     }
     document.getElementById("pass-qr").innerHTML = await response.text();
     document.getElementById("pass-code").textContent = response.headers.get("X-Short-Code");
+    if (passForm) passForm.hidden = true;
     schedule(Number(response.headers.get("X-Valid-For") || 60));
   };
   const schedule = (validFor) => setTimeout(renew, Math.max(1, validFor - 5) * 1000);
-  schedule(Number(passBox.dataset.validFor || 60));
+  if (passBox.dataset.validFor) schedule(Number(passBox.dataset.validFor));  // a pass the form post brought
+  passForm?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = passForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await renew();
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------- redeem at the counter
@@ -394,7 +440,7 @@ if (walletBox) {
   form?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
-    const prepared = await api("GET", `/api/auth/siwe/message?address=${address}`);
+    const prepared = await api("GET", `/api/auth/siwe/message?address=${address}&purpose=wallet_export`);
     const signature = await window.ethereum.request({ method: "personal_sign", params: [prepared.data.message, address] });
     const result = await api("POST", "/api/me/wallet/export",
       { password: form.querySelector("[name=password]").value, message: prepared.data.message, signature });

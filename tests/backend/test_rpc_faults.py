@@ -1,0 +1,107 @@
+"""RPC providers as they are (issue #19): the backend's primary provider is dead, the other one sits behind a real
+fault-injecting proxy process (tools/devstack/rpc_proxy.py) that answers 429 with Retry-After, 500, times out, drops
+connections after the node got the request, and refuses wide eth_getLogs ranges and large answers. A burst of claims
+still ends with every claim confirmed once, and /api/health named each fault while it happened.
+
+`make bench-faults` runs it with more claims (KYOSO_RPC_FAULT_CLAIMS, 1,000 there)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from brownie import web3
+
+from tests.backend.conftest import Api, codes, organizer_with_event, wait_for
+from tools.devstack.processes import Captured, free_port
+
+CLAIMS = int(os.environ.get("KYOSO_RPC_FAULT_CLAIMS", "60"))
+DEAD_SECRET = "deadprovider-apikey-0123456789"
+FAULT_ERRORS = {"429": "HTTP 429", "500": "HTTP 500", "timeout": "ReadTimeout", "drop": "ConnectionError"}
+
+
+@pytest.fixture(scope="module")
+def proxy(project_root):
+    port = free_port()
+    process = Captured([sys.executable, "-m", "tools.devstack.rpc_proxy", "--port", str(port), "--upstream",
+                        web3.provider.endpoint_uri], project_root, {})
+    try:
+        process.wait_for_output("rpc proxy on", 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+
+
+@pytest.fixture
+def settings(settings, proxy):
+    dead = f"http://127.0.0.1:{free_port()}/v2/{DEAD_SECRET}"  # nothing listens there
+    # From the app's start: the indexer catches up from the deployment block through ranges of at most 10 blocks and
+    # answers of at most 5 logs (providers allow a few thousand blocks and 10,000 results; scaled down to what this
+    # test's chain holds)
+    inject(proxy, getlogs_max_blocks=10, getlogs_max_results=5, delay_s=2.0)
+    return settings.model_copy(update={"rpc_url": dead, "rpc_fallback_urls": proxy, "rpc_timeout_s": 1.0})
+
+
+def inject(proxy: str, **settings) -> None:
+    httpx.post(f"{proxy}/_faults", json=settings).raise_for_status()
+
+
+def provider_errors(client) -> set[str]:
+    health = client.get("/health").json()
+    return {p["last_error"] for p in health["rpc_providers"] if p["last_error"]} | {
+        f"{p['provider']} {p['state']}" for p in health["rpc_providers"]}
+
+
+def test_a_burst_survives_a_dead_provider_and_a_faulty_one(client, proxy, suite):
+    organizer, _org, event = organizer_with_event(client)
+    members = [Api(client) for _ in range(CLAIMS)]
+    secrets = codes(organizer, event["id"], CLAIMS)
+    # a festival batch puts hundreds of logs in one block: a provider's real limit (10,000) is far above that
+    inject(proxy, getlogs_max_results=10_000)
+
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def faults() -> None:  # each fault in turn, while the claims come in and go out
+        while not stop.is_set():
+            for fault, count in (("429", 2), ("500", 3), ("timeout", 1), ("drop", 2)):
+                inject(proxy, fault=fault, count=count)
+                deadline = time.monotonic() + 10
+                while not stop.is_set() and time.monotonic() < deadline:
+                    seen.update(provider_errors(client))
+                    if FAULT_ERRORS[fault] in seen:
+                        break
+                    time.sleep(0.1)
+
+    injector = threading.Thread(target=faults, daemon=True)
+    injector.start()
+    try:
+        claim_ids = []
+        for member, secret in zip(members, secrets):
+            answer = member.post(f"/events/{event['id']}/claims", {"method": "code", "secret": secret})
+            assert answer.status_code == 202, answer.text  # accepting never needs the node
+            claim_ids.append(answer.json()["id"])
+        for member, claim_id in zip(members, claim_ids):
+            wait_for(lambda m=member, c=claim_id: m.get(f"/claims/{c}").json()["status"] == "confirmed",
+                     timeout=120, what=f"claim {claim_id} confirmed")
+    finally:
+        stop.set()
+        injector.join(timeout=15)
+
+    addresses = [m.me()["wallet_address"] for m in members]
+    assert list(suite.badges.balanceOfBatch(addresses, [event["token_id"]] * CLAIMS)) == [1] * CLAIMS
+    assert sum(suite.points.balanceOf(a) for a in addresses) == 10 * CLAIMS  # once each, never twice
+    served = httpx.get(f"{proxy}/_faults").json()["served"]
+    assert {"429", "500", "timeout", "drop", "getlogs_range", "getlogs_results"} <= set(served), served
+    assert set(FAULT_ERRORS.values()) <= seen, seen  # health named each fault while it lasted
+    assert any("resting" in s for s in seen if s.startswith("http://127.0.0.1")), seen  # the dead one rested
+    assert client.app.state.services.indexer.span < 2_000  # the refused ranges were shrunk
+    # what the API shows (indexed through the refused ranges) is the chain's: one badge and 10 points each
+    wait_for(lambda: all(len(m.get("/me/wallet").json()["badges"]) == 1 for m in members), timeout=60,
+             what="every badge indexed")
+    assert {m.get("/me/wallet").json()["points"] for m in members} == {10}
+    assert DEAD_SECRET not in str(client.get("/health").json())
