@@ -10,38 +10,15 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from backend.i18n import all_texts
-from tools.devstack.processes import running_stack
+from tests.web.conftest import PHONE
 
 pytestmark = pytest.mark.stack
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 TEXTS = {"ja": all_texts("ja"), "en": all_texts("en")}
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
-
-
-@pytest.fixture(scope="module")
-def stack(project_root, tmp_path_factory):
-    with running_stack(project_root, tmp_path_factory.mktemp("stack")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(project_root):
-    folder = project_root / "test-artifacts" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def caught_mail(page, base: str, to: str, subject: str, timeout: float = 30):

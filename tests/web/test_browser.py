@@ -11,40 +11,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from backend.i18n import all_texts
-from tools.devstack.processes import running_stack
+from tests.web.conftest import PHONE
 
 pytestmark = pytest.mark.stack
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 LAPTOP = {"viewport": {"width": 1280, "height": 900}}
 DEMO_PASSWORD = "kyoso-demo-2026"
 JST = timezone(timedelta(hours=9))
 JA, EN = all_texts("ja"), all_texts("en")
-
-
-@pytest.fixture(scope="module")
-def stack(project_root, tmp_path_factory):
-    with running_stack(project_root, tmp_path_factory.mktemp("stack")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(project_root) -> Path:
-    folder = project_root / "test-artifacts" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def log_in(page, base: str, email: str, password: str = DEMO_PASSWORD) -> None:
