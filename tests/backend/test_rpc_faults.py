@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
+from itertools import islice
 
 import httpx
 import pytest
@@ -22,6 +22,7 @@ from tools.devstack.processes import Captured, free_port
 CLAIMS = int(os.environ.get("KYOSO_RPC_FAULT_CLAIMS", "60"))
 DEAD_SECRET = "deadprovider-apikey-0123456789"
 FAULT_ERRORS = {"429": "HTTP 429", "500": "HTTP 500", "timeout": "ReadTimeout", "drop": "ConnectionError"}
+FAULTS = (("429", 2), ("500", 3), ("timeout", 1), ("drop", 2))  # each fault, and how many requests meet it
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def inject(proxy: str, **settings) -> None:
 
 def provider_errors(client) -> set[str]:
     health = client.get("/health").json()
-    return {p["last_error"] for p in health["rpc_providers"] if p["last_error"]} | {
+    return {f"{p['provider']}: {p['last_error']}" for p in health["rpc_providers"] if p["last_error"]} | {
         f"{p['provider']} {p['state']}" for p in health["rpc_providers"]}
 
 
@@ -63,41 +64,38 @@ def test_a_burst_survives_a_dead_provider_and_a_faulty_one(client, proxy, suite)
     # a festival batch puts hundreds of logs in one block: a provider's real limit (10,000) is far above that
     inject(proxy, getlogs_max_results=10_000)
 
+    # Each fault in turn while claims come in and go out: a share of the claims right after it is set, then health
+    # is watched until it names the fault (health's own calls to the node meet the faults too).
     seen: set[str] = set()
-    stop = threading.Event()
+    pending = iter(zip(members, secrets))
+    share = CLAIMS // (len(FAULTS) + 1)
+    claims = []
 
-    def faults() -> None:  # each fault in turn, while the claims come in and go out
-        while not stop.is_set():
-            for fault, count in (("429", 2), ("500", 3), ("timeout", 1), ("drop", 2)):
-                inject(proxy, fault=fault, count=count)
-                deadline = time.monotonic() + 10
-                while not stop.is_set() and time.monotonic() < deadline:
-                    seen.update(provider_errors(client))
-                    if FAULT_ERRORS[fault] in seen:
-                        break
-                    time.sleep(0.1)
-
-    injector = threading.Thread(target=faults, daemon=True)
-    injector.start()
-    try:
-        claim_ids = []
-        for member, secret in zip(members, secrets):
+    def claim(count: int) -> None:
+        for member, secret in islice(pending, count):
             answer = member.post(f"/events/{event['id']}/claims", {"method": "code", "secret": secret})
             assert answer.status_code == 202, answer.text  # accepting never needs the node
-            claim_ids.append(answer.json()["id"])
-        for member, claim_id in zip(members, claim_ids):
-            wait_for(lambda m=member, c=claim_id: m.get(f"/claims/{c}").json()["status"] == "confirmed",
-                     timeout=120, what=f"claim {claim_id} confirmed")
-    finally:
-        stop.set()
-        injector.join(timeout=15)
+            claims.append((member, answer.json()["id"]))
+
+    for fault, count in FAULTS:
+        inject(proxy, fault=fault, count=count)
+        claim(share)
+        deadline = time.monotonic() + 30
+        while f"{proxy}: {FAULT_ERRORS[fault]}" not in seen:  # named on the faulty provider, not the dead one
+            assert time.monotonic() < deadline, f"health never named {fault}: {seen}"
+            seen.update(provider_errors(client))
+            time.sleep(0.1)
+    claim(CLAIMS)  # the rest
+    for member, claim_id in claims:
+        wait_for(lambda m=member, c=claim_id: m.get(f"/claims/{c}").json()["status"] == "confirmed",
+                 timeout=120, what=f"claim {claim_id} confirmed")
 
     addresses = [m.me()["wallet_address"] for m in members]
     assert list(suite.badges.balanceOfBatch(addresses, [event["token_id"]] * CLAIMS)) == [1] * CLAIMS
     assert sum(suite.points.balanceOf(a) for a in addresses) == 10 * CLAIMS  # once each, never twice
     served = httpx.get(f"{proxy}/_faults").json()["served"]
     assert {"429", "500", "timeout", "drop", "getlogs_range", "getlogs_results"} <= set(served), served
-    assert set(FAULT_ERRORS.values()) <= seen, seen  # health named each fault while it lasted
+    assert {f"{proxy}: {error}" for error in FAULT_ERRORS.values()} <= seen, seen  # health named each fault
     assert any("resting" in s for s in seen if s.startswith("http://127.0.0.1")), seen  # the dead one rested
     assert client.app.state.services.indexer.span < 2_000  # the refused ranges were shrunk
     # what the API shows (indexed through the refused ranges) is the chain's: one badge and 10 points each
