@@ -146,11 +146,15 @@ NO_CHAIN_TESTS := tests/services tests/i18n tests/web tests/fuzz tests/foundatio
   tests/foundation/test_layout.py tests/foundation/test_redaction.py
 test: setup slither system-packages $(FUZZ_STAMP)
 ifeq ($(TESTS),tests)
-	@log=$$(mktemp); \
+	@log=$$(mktemp); chainlog=$$(mktemp); \
 	  $(PY) -m pytest $(NO_CHAIN_TESTS) -p no:pytest-brownie $(PYTEST_ARGS) > $$log 2>&1 & other=$$!; \
-	  $(PY) -m pytest tests $(addprefix --ignore=,$(NO_CHAIN_TESTS)) --network kyoso-test $(PYTEST_ARGS); chain=$$?; \
+	  $(PY) -m pytest tests $(addprefix --ignore=,$(NO_CHAIN_TESTS)) --network kyoso-test $(PYTEST_ARGS) 2>&1 \
+	    | tee $$chainlog; chain=$${PIPESTATUS[0]}; \
 	  wait $$other; rc=$$?; \
-	  echo; echo "=== the tests without the chain's network: $(NO_CHAIN_TESTS) ==="; cat $$log; rm -f $$log; \
+	  echo; echo "=== the tests without the chain's network: $(NO_CHAIN_TESTS) ==="; cat $$log; \
+	  echo; echo "=== both runs in short (chain's network: exit $$chain; without it: exit $$rc) ==="; \
+	  grep -hE '^(FAILED|ERROR|INTERNALERROR> [A-Za-z]+Error)|^=+ .*(passed|failed|error).* =+$$' $$chainlog $$log; \
+	  rm -f $$log $$chainlog; \
 	  test $$chain -eq 0 && test $$rc -eq 0
 else
 	$(PY) -m pytest $(TESTS) --network kyoso-test $(PYTEST_ARGS)

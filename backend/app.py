@@ -83,14 +83,15 @@ def start_services(app: FastAPI, settings: Settings, relayer_class: type[Relayer
         state.deployment_problem = str(exc)
         return
     relayer = indexer = None
+    confirmations = settings.confirmations or int(state.deployment.raw.get("confirmations", 1))
     if settings.relayer_enabled and signer is not None:
         relayer = relayer_class(state.session_factory, state.web3, contracts, state.vault, signer,
-                                confirmations=settings.confirmations, priority_fee_wei=settings.priority_fee_wei,
+                                confirmations=confirmations, priority_fee_wei=settings.priority_fee_wei,
                                 max_fee_per_gas_wei=settings.max_fee_per_gas_wei,
                                 chain_id=state.chain_id, auto_execute=settings.governance_auto_execute)
         relayer.start(Lease(state.session_factory, "relayer"))
     if settings.indexer_enabled:
-        indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=settings.confirmations)
+        indexer = Indexer(state.session_factory, state.web3, contracts, confirmations=confirmations)
         indexer.start(Lease(state.session_factory, "indexer"))
     state.services = SimpleNamespace(contracts=contracts, relayer=relayer, indexer=indexer)
 

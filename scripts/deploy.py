@@ -117,6 +117,8 @@ def _write_registry(path: Path, tgt: Target, suite: Suite, deployer, registrar: 
         "network": tgt.network,
         "network_name": tgt.name,
         "explorer": tgt.explorer,
+        # blocks a transaction needs before the backend says `confirmed` (its KYOSO_CONFIRMATIONS overrides it)
+        "confirmations": tgt.confirmations,
         "deployer": deployer.address,
         "registrar": registrar,
         "deployed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

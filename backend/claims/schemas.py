@@ -24,6 +24,8 @@ class ClaimPublic(BaseModel):
     method: ClaimMethod
     tx_hash: str | None
     block_number: int | None
+    # past the node's `finalized` block: no reorg can take it back (false where the node has no such tag)
+    finalized: bool = False
     explorer_url: str | None
     failure: str | None
     created_at: datetime

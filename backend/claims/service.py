@@ -25,6 +25,7 @@ from backend.organizations.service import refuse_unless_issuing
 from backend.platform import throttle
 from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
 from backend.platform.group_commit import GroupCommitter
+from backend.platform.models import IndexerCursor
 from backend.platform.orm import utcnow
 from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 from backend.platform.security import secret_hash
@@ -51,12 +52,20 @@ _SPEND_CODE = (update(ClaimCode).where(ClaimCode.code_hash == bindparam("spent_c
 _STORE = insert(Claim).returning(Claim.id)
 
 
-def claim_public(claim: Claim, explorer_tx_url: str) -> ClaimPublic:
+def finalized_block(session: Session) -> int | None:
+    """The node's `finalized` block as the indexer last saw it (None: not known, or the node has no such tag)."""
+    return session.scalar(select(IndexerCursor.finalized_block).where(IndexerCursor.name == "contracts"))
+
+
+def claim_public(claim: Claim, explorer_tx_url: str, finalized: int | None = None) -> ClaimPublic:
+    """`finalized`: the node's finalized block, below which a confirmed claim can no longer be reorganised away."""
     sent = claim.tx is not None and claim.status in (ClaimStatus.submitted, ClaimStatus.confirmed)
     tx_hash = claim.tx.tx_hash if sent else None
+    block = claim.tx.block_number if claim.tx is not None else None
     return ClaimPublic(
         id=claim.id, event_id=claim.event_id, status=claim.status, recipient=claim.recipient, method=claim.method,
-        tx_hash=tx_hash, block_number=claim.tx.block_number if claim.tx is not None else None,
+        tx_hash=tx_hash, block_number=block,
+        finalized=claim.status == ClaimStatus.confirmed and None not in (block, finalized) and block <= finalized,
         explorer_url=explorer_tx_url.format(hash=tx_hash) if tx_hash and explorer_tx_url else None,
         failure=claim.failure, created_at=claim.created_at, confirmed_at=claim.confirmed_at,
     )
@@ -155,11 +164,12 @@ def read_claim(*, session: Session, user: User, claim_id: int, explorer_tx_url: 
     claim = session.get(Claim, claim_id)
     if claim is None or claim.user_id != user.id:
         raise NotFound("claim_not_found")
-    return claim_public(claim, explorer_tx_url)
+    return claim_public(claim, explorer_tx_url, finalized_block(session))
 
 
 def claims_of(*, session: Session, user: User, explorer_tx_url: str, limit: int = DEFAULT_LIMIT,
               offset: int = 0) -> Paged[ClaimPublic]:
     """The user's claims, newest first, a page of `limit` from `offset`."""
+    finalized = finalized_block(session)
     return page_of(session, select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc()),
-                   limit=limit, offset=offset).map(lambda c: claim_public(c, explorer_tx_url))
+                   limit=limit, offset=offset).map(lambda c: claim_public(c, explorer_tx_url, finalized))

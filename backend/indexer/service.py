@@ -11,7 +11,7 @@ from contextlib import suppress
 from datetime import datetime, timezone
 
 import requests
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -19,7 +19,8 @@ from web3.exceptions import Web3RPCError
 
 from backend.claims.models import BadgeHolding, PointsBalance
 from backend.governance import ballots
-from backend.governance.models import Proposal
+from backend.governance.models import Proposal, Vote
+from backend.indexer import reorgs
 from backend.governance.record import (
     record_proposal_created,
     record_timelock_cancelled,
@@ -29,9 +30,11 @@ from backend.governance.record import (
 from backend.missions import awards as missions
 from backend.organizations import allowance
 from backend.organizations import service as organizations
+from backend.organizations.models import IssuingLimits, Organization
 from backend.platform.background import BackgroundLoop
 from backend.platform.chain import logs as chain_logs
 from backend.platform.chain.contracts import Contracts
+from backend.platform import undo_journal
 from backend.platform.models import IndexerCursor, IndexerSkippedLog
 from backend.platform.orm import utcnow
 
@@ -47,8 +50,15 @@ MAX_LOGS_PER_STEP = 600  # about two festival batches (a claim leaves 3 logs), s
 POLL_S = 0.5
 MAX_REASON_CHARS = 1_000
 # Failures that are not a log's fault: the step is tried again instead of skipping anything.
-INFRASTRUCTURE_ERRORS = (requests.exceptions.RequestException, OSError, OperationalError, Web3RPCError)
+INFRASTRUCTURE_ERRORS = (requests.exceptions.RequestException, OSError, OperationalError, Web3RPCError,
+                         reorgs.ReorgTooDeep)
 ZERO = "0x0000000000000000000000000000000000000000"
+# The rows the indexer derives from logs: what a reorg takes back (backend/indexer/reorgs.py).
+WATCHED = (BadgeHolding, PointsBalance, Proposal, Vote, IssuingLimits, Organization)
+
+
+class BranchMoved(RuntimeError):
+    """The logs of a range were read from a branch the node left meanwhile."""
 
 
 class Indexer(BackgroundLoop):
@@ -65,6 +75,7 @@ class Indexer(BackgroundLoop):
         self._quadratic: bool | None = None  # asked of the governor on first use, inside the loop's error handling
         self.span = MAX_BLOCKS_PER_STEP  # blocks per eth_getLogs, shrunk when a provider refuses
         self._answered_in_a_row = 0
+        self._finality_tag: bool | None = None
         self._decoders = {}
         for contract, names in ((badges, ("TransferSingle", "TransferBatch", "IssuingLimitsChanged",
                                           "OrganizationAllowanceChanged", "OrganizationSuspended",
@@ -92,72 +103,123 @@ class Indexer(BackgroundLoop):
             return self._index(isolate=True)
 
     def _index(self, *, isolate: bool) -> bool:
-        head = self.w3.eth.block_number - self.confirmations + 1
-        with self.sessions.begin() as session:
-            cursor = session.get(IndexerCursor, CURSOR)
-            if cursor is None:
-                cursor = IndexerCursor(name=CURSOR, next_block=self.contracts.deployment_block)
-                session.add(cursor)
-            start = cursor.next_block
-            if start > head:
-                return False
-            end = min(head, start + self.span - 1)
-            try:
-                logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
-                                                     self.contracts.governor.address,
-                                                     self.contracts.timelock.address], start, end)
-            except chain_logs.RangeRefused as exc:
-                if end == start:
-                    raise  # one block refused: not a matter of range
-                self.span, self._answered_in_a_row = max(1, (end - start + 1) // 2), 0
-                log.warning("%s: asking for %d blocks at a time", exc, self.span)
-                return True  # nothing written; the smaller range at once
-            self._answered_in_a_row += 1
-            if self._answered_in_a_row >= GROW_AFTER_STEPS and self.span < MAX_BLOCKS_PER_STEP:
-                self.span, self._answered_in_a_row = min(2 * self.span, MAX_BLOCKS_PER_STEP), 0
-            # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
-            # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
-            decoded, raws = [], []  # raws[i]: the log decoded[i] came from (to name it if it is skipped)
-            for entry in logs:
-                event = self._decoders.get((entry["address"].lower(), entry["topics"][0].lower())) \
-                    if entry["topics"] else None
-                if event is None:
-                    continue
-                block = int(entry["blockNumber"], 16)
-                if len(decoded) >= MAX_LOGS_PER_STEP and block != decoded[-1]["blockNumber"]:
-                    # whole blocks only; the rest next step: one long write transaction kept the API's claims and
-                    # the relayer's settlements waiting for seconds once the indexer fell behind in a burst
-                    end = block - 1
-                    break
+        latest = self.w3.eth.block_number
+        head = latest - self.confirmations + 1
+        try:
+            with self.sessions.begin() as session:
+                journal = undo_journal.Journal(session, WATCHED)
                 try:
-                    decoded.append(event.decode(entry))
-                    raws.append(entry)
-                except Exception as exc:  # noqa: BLE001 - recorded; never raised: the next step would meet it again
-                    self._skip(session, entry, exc)
-            # the points rows of every holder in these blocks in one query (a batch of 100 claims moves 200 of them)
-            balances = self._balances(session, decoded)
-            for item, entry in zip(decoded, raws):
-                if not isolate:
-                    self._apply(session, item, balances)
-                    continue
-                try:
-                    with session.begin_nested():
-                        self._apply(session, item, balances)
-                except INFRASTRUCTURE_ERRORS:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - this log only: its savepoint is rolled back
-                    self._skip(session, entry, exc)
-                    balances = self._balances(session, decoded)  # rows the savepoint added are gone with it
-            cursor.block_timestamp = self.w3.eth.get_block(end)["timestamp"]
-            self._fix_quorums(session, end, cursor.block_timestamp)
-            # in this transaction: a crash before the commit processes these blocks, and awards, again
-            chain_now = datetime.fromtimestamp(cursor.block_timestamp, timezone.utc)
-            received = session.scalars(select(BadgeHolding.holder).distinct().where(
-                BadgeHolding.block_number >= start, BadgeHolding.block_number <= end)).all()
-            missions.award(session, received, chain_now)
-            missions.sweep_new(session, chain_now)
-            cursor.next_block = end + 1
+                    return self._index_range(session, journal, latest, head, isolate=isolate)
+                finally:
+                    journal.close()
+        except BranchMoved as exc:
+            log.warning("%s: reading them again", exc)  # nothing was written
             return True
+
+    def _index_range(self, session: Session, journal: undo_journal.Journal, latest: int, head: int, *,
+                     isolate: bool) -> bool:
+        cursor = session.get(IndexerCursor, CURSOR)
+        if cursor is None:
+            cursor = IndexerCursor(name=CURSOR, next_block=self.contracts.deployment_block)
+            session.add(cursor)
+        resume = reorgs.rewind(session, self.w3)
+        if resume is not None:
+            cursor.next_block = resume
+            return True
+        start = cursor.next_block
+        if start > head:
+            return False
+        end = min(head, start + self.span - 1)
+        try:
+            logs = chain_logs.raw_logs(self.w3, [self.contracts.badges.address, self.contracts.points.address,
+                                                 self.contracts.governor.address,
+                                                 self.contracts.timelock.address], start, end)
+        except chain_logs.RangeRefused as exc:
+            if end == start:
+                raise  # one block refused: not a matter of range
+            self.span, self._answered_in_a_row = max(1, (end - start + 1) // 2), 0
+            log.warning("%s: asking for %d blocks at a time", exc, self.span)
+            return True  # nothing written; the smaller range at once
+        self._answered_in_a_row += 1
+        if self._answered_in_a_row >= GROW_AFTER_STEPS and self.span < MAX_BLOCKS_PER_STEP:
+            self.span, self._answered_in_a_row = min(2 * self.span, MAX_BLOCKS_PER_STEP), 0
+        # decoded before the first write: SQLite's write lock is then held for the rows alone, not for decoding
+        # (a festival batch of 100 claims has 300 logs), which kept the API's claims waiting
+        decoded, raws = [], []  # raws[i]: the log decoded[i] came from (to name it if it is skipped)
+        for entry in logs:
+            event = self._decoders.get((entry["address"].lower(), entry["topics"][0].lower())) \
+                if entry["topics"] else None
+            if event is None:
+                continue
+            block = int(entry["blockNumber"], 16)
+            if len(decoded) >= MAX_LOGS_PER_STEP and block != decoded[-1]["blockNumber"]:
+                # whole blocks only; the rest next step: one long write transaction kept the API's claims and
+                # the relayer's settlements waiting for seconds once the indexer fell behind in a burst
+                end = block - 1
+                break
+            try:
+                decoded.append(event.decode(entry))
+                raws.append(entry)
+            except Exception as exc:  # noqa: BLE001 - recorded; never raised: the next step would meet it again
+                self._skip(session, entry, exc)
+        last = self.w3.eth.get_block(end)
+        near_head = end > latest - reorgs.WINDOW
+        if near_head:
+            # the logs must be of the branch whose last block is kept: a reorg while they were read (or a
+            # provider's node behind the others) is met again next step
+            end_hash = "0x" + bytes(last["hash"]).hex().removeprefix("0x")
+            if not self._same_branch(raws, end, end_hash):
+                raise BranchMoved(f"blocks {start}-{end} changed while they were read")
+            journal.block = start  # what these blocks change can be taken back
+        # the points rows of every holder in these blocks in one query (a batch of 100 claims moves 200 of them)
+        balances = self._balances(session, decoded)
+        for item, entry in zip(decoded, raws):
+            if not isolate:
+                self._apply(session, item, balances)
+                continue
+            try:
+                with session.begin_nested():
+                    self._apply(session, item, balances)
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001 - this log only: its savepoint is rolled back
+                self._skip(session, entry, exc)
+                balances = self._balances(session, decoded)  # rows the savepoint added are gone with it
+        cursor.block_timestamp = last["timestamp"]
+        self._fix_quorums(session, end, cursor.block_timestamp)
+        # in this transaction: a crash before the commit processes these blocks, and awards, again
+        chain_now = datetime.fromtimestamp(cursor.block_timestamp, timezone.utc)
+        received = session.scalars(select(BadgeHolding.holder).distinct().where(
+            BadgeHolding.block_number >= start, BadgeHolding.block_number <= end)).all()
+        missions.award(session, received, chain_now)
+        missions.sweep_new(session, chain_now)
+        if near_head:
+            session.flush()  # the journal files this range's last changes under its block
+            reorgs.remember(session, end, end_hash, latest)
+            cursor.finalized_block = self._finalized()
+        cursor.next_block = end + 1
+        return True
+
+    def _same_branch(self, raws: list[dict], end: int, end_hash: str) -> bool:
+        """Every log's block hash is the node's hash of that block now."""
+        hashes = {int(entry["blockNumber"], 16): str(entry["blockHash"]).lower() for entry in raws}
+        return all(block_hash == (end_hash if number == end else reorgs.hash_of(self.w3, number))
+                   for number, block_hash in hashes.items())
+
+    def _finalized(self) -> int | None:
+        """The node's `finalized` block; None where the node has no such tag (asked once)."""
+        if self._finality_tag is False:
+            return None
+        try:
+            number = self.w3.eth.get_block("finalized")["number"]
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - a node without the tag answers with an error of its own
+            log.info("the node has no `finalized` block tag: claims are never shown as finalized")
+            self._finality_tag = False
+            return None
+        self._finality_tag = True
+        return number
 
     @staticmethod
     def _balances(session: Session, decoded: list[dict]) -> dict[str, PointsBalance]:
@@ -241,8 +303,11 @@ class Indexer(BackgroundLoop):
     @staticmethod
     def _move_badge(session: Session, source: str, target: str, token_id: int, block: int, tx_hash: str) -> None:
         if source != ZERO:
-            session.execute(delete(BadgeHolding).where(BadgeHolding.holder == source,
-                                                       BadgeHolding.token_id == token_id))
+            # through the ORM, so the undo journal sees it (a badge leaves a wallet only when it moves to an own one)
+            held = session.scalar(select(BadgeHolding).where(BadgeHolding.holder == source,
+                                                             BadgeHolding.token_id == token_id))
+            if held is not None:
+                session.delete(held)
         if target != ZERO:
             # no flush per row: the rows go out in one INSERT at the next statement (a later transfer's DELETE
             # autoflushes first, so the order holds)

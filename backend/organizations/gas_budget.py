@@ -50,6 +50,15 @@ def reserve_gas(session: Session | Connection, organization_id: int, gas: int) -
     return session.execute(_RESERVE_WITHIN_BUDGET, {"organization_id": organization_id, "gas": gas}).rowcount == 1
 
 
+def reserve_again(session: Session, organization_id: int, gas: int) -> None:
+    """Reserves `gas` whatever the room: work that was settled and taken out of the chain again by a reorg (its
+    charge was taken off, so the total stays as it was before the settlement)."""
+    if gas > 0:
+        session.execute(update(Organization).where(Organization.id == organization_id)
+                        .values(gas_reserved=Organization.gas_reserved + gas)
+                        .execution_options(synchronize_session=False))
+
+
 def release(session: Session, organization_id: int, claims: int) -> None:
     """Takes off the estimate of `claims` claims that were confirmed or failed (never below zero: claims stored by
     hand, e.g. in a benchmark's set-up, reserved nothing)."""

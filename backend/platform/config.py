@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     # The most the sponsor pays per gas (EIP-1559 maxFeePerGas, base fee + tip), e.g. 50 gwei; none: no limit. While the
     # base fee and the tip pass it, transactions wait (claims and votes are still accepted) and health says why.
     max_fee_per_gas_wei: int | None = Field(default=None, ge=1)
-    confirmations: int = 1  # blocks a transaction needs (1: the block that includes it) before "confirmed"
+    # Blocks a transaction needs (1: the block that includes it) before the API says "confirmed"; unset: what the
+    # network's preset names (the deployment registry's `confirmations`, written by `make deploy`), 1 on Anvil.
+    confirmations: int | None = Field(default=None, ge=1)
     # Anyone may queue and execute a passed proposal through the API; with this on, the relayer also does it by itself
     # as soon as the proposal has succeeded and again once the timelock delay has passed.
     governance_auto_execute: bool = True

@@ -52,7 +52,9 @@ class OutboundTx(Base):
     # What the sender paid for it in wei: the receipt's gasUsed x effectiveGasPrice (set when it is settled, mined or
     # reverted: a reverted transaction costs as much); None for a transaction settled before fees were recorded.
     fee_paid: Mapped[int | None] = mapped_column(Wei)
-    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # the mined block's hash: a later block of that number with another hash means a reorg took the transaction out
+    block_hash: Mapped[str | None] = mapped_column(String(66))
     broadcasts: Mapped[int] = mapped_column(Integer, default=0)
     # Hashes of earlier versions of this transaction (same nonce, lower fees) that a fee bump replaced: any of them
     # may still be the one that is mined.
@@ -83,6 +85,34 @@ class IndexerCursor(Base):
     # Timestamp of the last indexed block: the chain's "now" for everything derived from indexed data (proposal
     # states), so a page never shows a state the indexed tallies do not yet support.
     block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    # The node's `finalized` block when the indexer last asked (None where the node has no such tag): a transaction
+    # at or below it can no longer be reorganised away, which the API says as `finalized`.
+    finalized_block: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IndexedBlock(Base):
+    """The hash of the last block of each range the indexer applied, kept for the reorg window: a block whose hash the
+    node no longer gives means its branch was orphaned (backend/indexer/reorgs.py)."""
+
+    __tablename__ = "indexed_blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(66))
+
+
+class UndoEntry(Base):
+    """How to take back one change the indexer made to a derived row (backend/platform/undo_journal.py), filed under
+    the first block of the range it applied: the rows' values before an update or a delete, or the key of a row it
+    inserted. Kept for the reorg window."""
+
+    __tablename__ = "undo_journal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    table_name: Mapped[str] = mapped_column(String(60))
+    change: Mapped[str] = mapped_column(String(8))  # insert, update, delete: what the indexer did
+    key: Mapped[dict] = mapped_column(JSON)  # the row's primary key
+    before: Mapped[dict | None] = mapped_column(JSON)  # updated columns' old values, or the whole deleted row
 
 
 class ServiceLease(Base):

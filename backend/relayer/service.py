@@ -38,6 +38,7 @@ from backend.platform.redaction import redact
 from backend.relayer import fairness, timing
 from backend.relayer.governance import GovernanceRelaying
 from backend.relayer.housekeeping import Housekeeping
+from backend.relayer.reorgs import ReorgWatch, block_hash
 
 log = logging.getLogger("kyoso.relayer")
 
@@ -59,7 +60,7 @@ def error_names(contracts: Contracts) -> dict[str, str]:
     return names
 
 
-class Relayer(GovernanceRelaying, Housekeeping, BackgroundLoop):
+class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
     thread_name = "kyoso-relayer"
     log = log
 
@@ -120,13 +121,15 @@ class Relayer(GovernanceRelaying, Housekeeping, BackgroundLoop):
         # broadcasting and settling what is already signed. Members' work first (votes, delegations, proposals,
         # moves to an own wallet), sent at once: no organization's work may delay it. Then the organizations' own
         # work (events, badge batches), bounded per tick and fair between organizations (`_organization_work`).
-        steps = (self._relay_votes, self._relay_delegations, self._submit_proposals, self._advance_proposals,
-                 self._migrate_wallets, self._broadcast_signed, self._register_organizations, self._grant_issuers,
-                 self._revoke_suspended, self._organization_work, self._broadcast_signed, self._follow_broadcast)
+        # A reorg's orphaned settlements are taken back before anything else (reorgs.py).
+        steps = (self._watch_reorgs, self._relay_votes, self._relay_delegations, self._submit_proposals,
+                 self._advance_proposals, self._migrate_wallets, self._broadcast_signed, self._register_organizations,
+                 self._grant_issuers, self._revoke_suspended, self._organization_work, self._broadcast_signed,
+                 self._follow_broadcast)
         if self._above_fee_cap():
             # Nothing new is signed or sent until the fees fall within the sponsor's cap; what is out is followed
             # (and bumped within the cap). The queue waits: claims and votes are still accepted.
-            steps = (self._follow_broadcast,)
+            steps = (self._watch_reorgs, self._follow_broadcast)
         steps = (*steps, self._purge_expired)  # expired nonces and perk passes (housekeeping.py), whatever the fees
         for step in steps:
             if not self.leading():  # a step can take a while: never start one after the lease was lost
@@ -471,6 +474,7 @@ class Relayer(GovernanceRelaying, Housekeeping, BackgroundLoop):
         tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")  # the version that was mined
         tx.gas_used = receipt["gasUsed"]
         tx.block_number = receipt["blockNumber"]
+        tx.block_hash = block_hash(receipt["blockHash"])
         # What the sponsor paid, reverted or not, charged to the budget it was sent for: the organization's, or the
         # community's governance budget (OutboundTx.organization_id; set by `_store`).
         price = receipt.get("effectiveGasPrice")
@@ -741,6 +745,7 @@ class Relayer(GovernanceRelaying, Housekeeping, BackgroundLoop):
         price = raw.get("effectiveGasPrice")
         return {"transactionHash": HexBytes(raw["transactionHash"]), "status": int(raw["status"], 16),
                 "gasUsed": int(raw["gasUsed"], 16), "blockNumber": int(raw["blockNumber"], 16),
+                "blockHash": raw["blockHash"],
                 "effectiveGasPrice": None if price is None else int(price, 16)}
 
     def _simulate(self, sender: str, to: str, data: str, gas: int) -> str | None:

@@ -181,3 +181,15 @@ def test_kiosk_code_typed_in_full_width_digits_works(client):
     full_width = code.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
     response = Api(client).post(f"/events/{event['id']}/claims", {"method": "kiosk", "secret": full_width})
     assert response.status_code == 202
+
+
+def test_a_claim_says_finalized_once_the_nodes_finalized_block_has_passed_it(client):
+    organizer, _org, event = organizer_with_event(client)
+    member = Api(client)
+    (secret,) = codes(organizer, event["id"], 1)
+    claim = wait_confirmed(member, member.post(f"/events/{event['id']}/claims",
+                                               {"method": "code", "secret": secret}).json()["id"])
+    assert claim["finalized"] is False  # Anvil finalizes a block once 64 more are on top of it
+    web3.provider.make_request("anvil_mine", [70])
+    wait_for(lambda: member.get(f"/claims/{claim['id']}").json()["finalized"], what="the claim finalized")
+    assert member.get("/me/claims").json()[0]["finalized"] is True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from brownie._config import CONFIG
 from brownie import accounts, chain, network, web3
 
 EIP7825_TX_GAS_CAP = 16_777_216
@@ -24,8 +23,12 @@ def test_block_gas_limit_is_30_million():
 
 def test_ten_funded_dev_accounts():
     # Brownie's list also holds the local keys that earlier test modules added, and the node's lists the contracts
-    # they impersonated (the timelock, tests/contracts/test_issuing_limits.py, which a chain reset may have removed since): the node's
-    # own ten come first.
+    # they impersonated (the timelock, tests/contracts/test_issuing_limits.py, which a chain reset may have removed
+    # since): the node's own ten come first.
+    # imported here: brownie hashes the modules a test module imports at its top, and reads brownie._config, a
+    # compiled extension inside the project's .venv, as text (UnicodeDecodeError on a fresh clone)
+    from brownie._config import CONFIG
+
     assert CONFIG.active_network["cmd_settings"]["accounts"] == 10  # what Anvil was started with
     dev = web3.eth.accounts[:10]
     assert len(dev) == 10 and [account.address for account in accounts[:10]] == dev

@@ -1,0 +1,112 @@
+"""Reorgs, as the relayer meets them: a transaction it settled (its receipt `confirmations` blocks deep) can still be
+taken out of the chain by a deeper reorg. Its block's hash is kept at settlement (`outbound_txs.block_hash`); a
+block of that number with another hash, or none, means the transaction is no longer mined: it goes back to
+`broadcast`, its claims, votes, delegation and proposal step back to `submitted`, and what its receipt charged to a
+budget is taken off. The normal steps then follow it again: a receipt in the new branch settles it again; none, and it
+is sent again with the same nonce and bytes (`_follow_broadcast`), which the chain accepts as the nonce is free again.
+
+Each settled block is checked once, at the tick after its settlement. After that, a reorg that took it out also
+replaced the head block seen at that check (its descendant): a changed hash of that one block, asked each tick, is the
+sign to check every settled block of the window again.
+
+Left as it is: an export to an own wallet (the custodial key is destroyed at settlement; the member's signature makes
+the same migration again, sent by `_follow_broadcast`), and organization and event ids from a re-ordered
+registration.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+from web3.exceptions import BlockNotFound
+
+from backend.claims.models import Claim, ClaimStatus
+from backend.governance import budget as governance_budget
+from backend.governance.models import Delegation, Proposal, RelayStatus, Vote
+from backend.organizations import gas_budget
+from backend.organizations.models import Organization
+from backend.platform.models import OutboundTx, TxStatus
+
+log = logging.getLogger("kyoso.relayer")
+
+# Settled blocks within this many blocks of the head are watched (as the indexer's window, backend/indexer/reorgs.py).
+WINDOW = 128
+
+
+def block_hash(value) -> str:
+    return "0x" + bytes(value).hex().removeprefix("0x") if not isinstance(value, str) else value.lower()
+
+
+class ReorgWatch:
+    sessions: sessionmaker[Session]
+    w3: Web3
+    _seen_head: tuple[int, str] | None = None
+    _checked: set[tuple[int, str]]
+
+    def _hash_at(self, number: int) -> str | None:
+        try:
+            return block_hash(self._call(lambda: self.w3.eth.get_block(number))["hash"])
+        except BlockNotFound:
+            return None
+
+    def _watch_reorgs(self) -> None:
+        latest = self._call(lambda: self.w3.eth.get_block("latest"))
+        head = (latest["number"], block_hash(latest["hash"]))
+        recheck = self._seen_head is None or self._hash_at(self._seen_head[0]) != self._seen_head[1]
+        if recheck:
+            self._checked = set()
+        with self.sessions.begin() as session:
+            settled = session.execute(select(OutboundTx.block_number, OutboundTx.block_hash).distinct().where(
+                OutboundTx.status == TxStatus.mined, OutboundTx.block_hash.is_not(None),
+                OutboundTx.block_number > head[0] - WINDOW)).all()
+            canonical: dict[int, str | None] = {}
+            orphaned = []
+            for number, hash_ in settled:
+                if (number, hash_) in self._checked:
+                    continue
+                if number not in canonical:
+                    canonical[number] = self._hash_at(number)
+                if canonical[number] == hash_:
+                    self._checked.add((number, hash_))
+                else:
+                    orphaned.append((number, hash_))
+            for number, hash_ in orphaned:
+                for tx in session.scalars(select(OutboundTx).where(OutboundTx.status == TxStatus.mined,
+                                                                   OutboundTx.block_number == number,
+                                                                   OutboundTx.block_hash == hash_)).all():
+                    self._unmine(session, tx)
+        self._checked = {(n, h) for n, h in self._checked if n > head[0] - WINDOW}
+        self._seen_head = head
+
+    def _unmine(self, session: Session, tx: OutboundTx) -> None:
+        log.warning("tx %s (%s) left the chain with its block %s (%s): followed again", tx.tx_hash, tx.purpose,
+                    tx.block_number, tx.block_hash)
+        gas = tx.gas_used or 0
+        if tx.organization_id is not None:
+            session.execute(update(Organization).where(Organization.id == tx.organization_id)
+                            .values(gas_used=Organization.gas_used - gas))
+        else:
+            governance_budget.charge(session, -gas)
+        tx.status, tx.block_number, tx.block_hash, tx.gas_used, tx.fee_paid = TxStatus.broadcast, None, None, None, None
+        confirmed = session.execute(update(Claim).where(Claim.tx_id == tx.id, Claim.status == ClaimStatus.confirmed)
+                                    .values(status=ClaimStatus.submitted, confirmed_at=None)
+                                    .execution_options(synchronize_session=False)).rowcount
+        if tx.organization_id is not None:
+            # the estimates settlement took off: they are reserved again until the claims are confirmed again
+            gas_budget.reserve_again(session, tx.organization_id, confirmed * gas_budget.GAS_PER_CLAIM_ESTIMATE
+                                     + (gas_budget.EVENT_GAS_ESTIMATE if tx.purpose == "create_event" else 0))
+        for vote in session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all():
+            vote.status, vote.confirmed_at = RelayStatus.submitted, None
+        if tx.purpose == "delegate":
+            session.get(Delegation, tx.subject_id).status = RelayStatus.submitted
+        elif tx.purpose in ("propose", "queue", "execute"):
+            proposal = session.get(Proposal, tx.subject_id)
+            if tx.purpose == "propose":
+                proposal.status = RelayStatus.submitted
+            elif tx.purpose == "queue":
+                proposal.queued_tx, proposal.eta = None, None
+            else:
+                proposal.executed_tx, proposal.executed_at, proposal.closed_state = None, None, None
