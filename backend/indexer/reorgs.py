@@ -15,38 +15,26 @@ import logging
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
-from web3.exceptions import BlockNotFound
 
 from backend.platform import undo_journal
+from backend.platform.chain.blocks import REORG_WINDOW as WINDOW
+from backend.platform.chain.blocks import hash_at
 from backend.platform.models import IndexedBlock, IndexerSkippedLog
 
 log = logging.getLogger("kyoso.indexer")
 
-# Blocks below the head within which a reorg is taken back (4 minutes of 2 s blocks, 25 of 12 s ones).
-WINDOW = 128
-
-
 class ReorgTooDeep(RuntimeError):
     """The node's chain left every block the indexer kept: it no longer knows what to take back."""
-
-
-def hash_of(w3: Web3, number: int) -> str | None:
-    """The node's hash for block `number` now; None once the chain is shorter than that."""
-    try:
-        block = w3.eth.get_block(number)
-    except BlockNotFound:
-        return None
-    return "0x" + bytes(block["hash"]).hex().removeprefix("0x")
 
 
 def rewind(session: Session, w3: Web3) -> int | None:
     """If the newest kept block was orphaned: takes back what was derived above the newest kept block the node still
     agrees on, and returns the block to index from. None when the kept blocks are the node's."""
     kept = session.execute(select(IndexedBlock.number, IndexedBlock.hash).order_by(IndexedBlock.number.desc())).all()
-    if not kept or hash_of(w3, kept[0].number) == kept[0].hash:
+    if not kept or hash_at(w3, kept[0].number) == kept[0].hash:
         return None
     for number, block_hash in kept[1:]:
-        if hash_of(w3, number) == block_hash:
+        if hash_at(w3, number) == block_hash:
             taken_back = undo_journal.undo_after(session, number)
             session.execute(delete(IndexedBlock).where(IndexedBlock.number > number))
             session.execute(delete(IndexerSkippedLog).where(IndexerSkippedLog.block_number > number))

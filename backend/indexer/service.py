@@ -32,6 +32,7 @@ from backend.organizations import allowance
 from backend.organizations import service as organizations
 from backend.organizations.models import IssuingLimits, Organization
 from backend.platform.background import BackgroundLoop
+from backend.platform.chain import blocks
 from backend.platform.chain import logs as chain_logs
 from backend.platform.chain.contracts import Contracts
 from backend.platform import undo_journal
@@ -167,7 +168,7 @@ class Indexer(BackgroundLoop):
         if near_head:
             # the logs must be of the branch whose last block is kept: a reorg while they were read (or a
             # provider's node behind the others) is met again next step
-            end_hash = "0x" + bytes(last["hash"]).hex().removeprefix("0x")
+            end_hash = blocks.hash_hex(last["hash"])
             if not self._same_branch(raws, end, end_hash):
                 raise BranchMoved(f"blocks {start}-{end} changed while they were read")
             journal.block = start  # what these blocks change can be taken back
@@ -202,8 +203,8 @@ class Indexer(BackgroundLoop):
 
     def _same_branch(self, raws: list[dict], end: int, end_hash: str) -> bool:
         """Every log's block hash is the node's hash of that block now."""
-        hashes = {int(entry["blockNumber"], 16): str(entry["blockHash"]).lower() for entry in raws}
-        return all(block_hash == (end_hash if number == end else reorgs.hash_of(self.w3, number))
+        hashes = {int(entry["blockNumber"], 16): blocks.hash_hex(entry["blockHash"]) for entry in raws}
+        return all(block_hash == (end_hash if number == end else blocks.hash_at(self.w3, number))
                    for number, block_hash in hashes.items())
 
     def _finalized(self) -> int | None:

@@ -21,24 +21,17 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
-from web3.exceptions import BlockNotFound
 
 from backend.claims.models import Claim, ClaimStatus
 from backend.governance import budget as governance_budget
 from backend.governance.models import Delegation, Proposal, RelayStatus, Vote
 from backend.organizations import gas_budget
 from backend.organizations.models import Organization
+from backend.platform.chain.blocks import REORG_WINDOW as WINDOW
+from backend.platform.chain.blocks import hash_at, hash_hex
 from backend.platform.models import OutboundTx, TxStatus
 
 log = logging.getLogger("kyoso.relayer")
-
-# Settled blocks within this many blocks of the head are watched (as the indexer's window, backend/indexer/reorgs.py).
-WINDOW = 128
-
-
-def block_hash(value) -> str:
-    return "0x" + bytes(value).hex().removeprefix("0x") if not isinstance(value, str) else value.lower()
-
 
 class ReorgWatch:
     sessions: sessionmaker[Session]
@@ -47,15 +40,14 @@ class ReorgWatch:
     _checked: set[tuple[int, str]]
 
     def _hash_at(self, number: int) -> str | None:
-        try:
-            return block_hash(self._call(lambda: self.w3.eth.get_block(number))["hash"])
-        except BlockNotFound:
-            return None
+        return self._call(lambda: hash_at(self.w3, number))
 
     def _watch_reorgs(self) -> None:
         latest = self._call(lambda: self.w3.eth.get_block("latest"))
-        head = (latest["number"], block_hash(latest["hash"]))
-        recheck = self._seen_head is None or self._hash_at(self._seen_head[0]) != self._seen_head[1]
+        head = (latest["number"], hash_hex(latest["hash"]))
+        # the head seen last is still the head: nothing moved, and its hash needs no second read
+        recheck = self._seen_head is None or (head != self._seen_head
+                                              and self._hash_at(self._seen_head[0]) != self._seen_head[1])
         if recheck:
             self._checked = set()
         with self.sessions.begin() as session:

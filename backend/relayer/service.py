@@ -29,7 +29,7 @@ from backend.governance.models import Delegation, Proposal, Vote
 from backend.organizations import allowance, gas_budget
 from backend.organizations.models import Organization, OrganizationStatus
 from backend.platform.background import BackgroundLoop
-from backend.platform.chain import reads
+from backend.platform.chain import blocks, reads
 from backend.platform.chain.contracts import Contracts
 from backend.platform.keys import KeyVault, SealedKey
 from backend.platform.models import OutboundTx, TxStatus
@@ -38,7 +38,7 @@ from backend.platform.redaction import redact
 from backend.relayer import fairness, timing
 from backend.relayer.governance import GovernanceRelaying
 from backend.relayer.housekeeping import Housekeeping
-from backend.relayer.reorgs import ReorgWatch, block_hash
+from backend.relayer.reorgs import ReorgWatch
 
 log = logging.getLogger("kyoso.relayer")
 
@@ -474,7 +474,7 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
         tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")  # the version that was mined
         tx.gas_used = receipt["gasUsed"]
         tx.block_number = receipt["blockNumber"]
-        tx.block_hash = block_hash(receipt["blockHash"])
+        tx.block_hash = blocks.hash_hex(receipt["blockHash"])
         # What the sponsor paid, reverted or not, charged to the budget it was sent for: the organization's, or the
         # community's governance budget (OutboundTx.organization_id; set by `_store`).
         price = receipt.get("effectiveGasPrice")
