@@ -13,6 +13,7 @@ chain's clock goes back 24 s and a proposal opened in those seconds is pending a
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from brownie import accounts, web3
@@ -44,6 +45,11 @@ def blocks_every_two_seconds(suite):
     web3.provider.make_request("evm_setIntervalMining", [BLOCK_TIME_S])
     yield
     web3.provider.make_request("evm_setAutomine", [True])
+    # Anvil's reorg stamps its new blocks with the fork block's time: the chain's clock is put back on the wall
+    # clock, which later modules' claim windows are set by
+    now = max(int(time.time()), web3.eth.get_block("latest")["timestamp"] + 1)
+    web3.provider.make_request("evm_setNextBlockTimestamp", [now])
+    web3.provider.make_request("evm_mine", [])
 
 
 def mined_since(client, block: int) -> list[OutboundTx]:
