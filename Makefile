@@ -36,7 +36,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-report bench-faults deploy system-packages
+.PHONY: help setup run test slither fuzz networks lock lock-slither lock-fuzz clean bench bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-report bench-faults bench-hostile bench-soak deploy system-packages
 
 help:
 	@echo "make run    start Anvil, deploy the contracts, serve the API on http://127.0.0.1:8000 (FRESH=1: new chain)"
@@ -54,6 +54,8 @@ help:
 	@echo "make bench-scale [SCALE_CLAIMS=3000]  the burst on 1 and 2 worker processes, SQLite and PostgreSQL (bench/results/scale.json)"
 	@echo "make bench-flood  one organization's 500 events and 5,000 claims against another's 300 claims (bench/results/flood.json)"
 	@echo "make bench-faults [FAULT_CLAIMS=400 FAULT_KILLS=10]  the fault-injection tests at a larger size"
+	@echo "make bench-hostile [HOSTILE_CLAIMS=3000]  the burst with 1% own wallets that turn badges down, and without (bench/results/hostile.json)"
+	@echo "make bench-soak [SOAK_MINUTES=30]  reorgs and RPC faults on 2 s blocks, 5,000 claims, 500 votes (bench/results/soak.json)"
 	@echo "make i18n-extract i18n-update i18n-compile  texts: code -> messages.pot -> ja/en .po catalogs -> .mo"
 	@echo "make lock   rebuild requirements/lock.txt from pyproject.toml"
 	@echo "make lock-slither  rebuild requirements/slither-lock.txt from requirements/slither.in"
@@ -140,9 +142,9 @@ slither: $(PY_STAMP) $(NODE_STAMP) $(SOLC_ADAPTER) $(SLITHER_STAMP)
 
 # `make test` runs two pytest processes side by side, as most of either's time is spent waiting for blocks, pages
 # and processes: the chain's tests on brownie's kyoso-test network, and the tests that need no brownie network (the
-# rules, the catalogs, and the whole-stack tests that start `make run` themselves on free ports). The second one's
-# report follows the first's. `make test TESTS=...` runs the tests given, in one process.
-NO_CHAIN_TESTS := tests/services tests/i18n tests/web tests/fuzz tests/foundation/test_make_run.py \
+# rules, the catalogs, and the whole-stack tests that start `make run` or a benchmark's stack themselves on free
+# ports). The second one's report follows the first's. `make test TESTS=...` runs the tests given, in one process.
+NO_CHAIN_TESTS := tests/services tests/i18n tests/web tests/fuzz tests/bench tests/foundation/test_make_run.py \
   tests/foundation/test_layout.py tests/foundation/test_redaction.py
 test: setup slither system-packages $(FUZZ_STAMP)
 ifeq ($(TESTS),tests)
@@ -204,7 +206,7 @@ VOTERS ?= 1000
 MEMBERS ?= 10000
 SCALE_CLAIMS ?= 3000
 
-bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-faults
+bench: bench-gas bench-burst bench-votes bench-reads bench-scale bench-floor bench-flood bench-hostile bench-faults
 	$(PY) bench/report.py
 
 # Gas of the Kyoso contracts against the obvious OpenZeppelin composition -> bench/results/gas.json
@@ -232,6 +234,19 @@ bench-scale: setup system-packages
 # ships and as it was before issue #17, each with its own baseline -> bench/results/flood.json (a few minutes)
 bench-flood: setup
 	$(PY) bench/flood.py --modes fair,unbounded
+
+# The burst with 1% of the claims from own wallets whose hook turns badges down, against the same burst without them
+# -> bench/results/hostile.json (a few minutes)
+HOSTILE_CLAIMS ?= 3000
+bench-hostile: setup
+	$(PY) bench/hostile.py --claims $(HOSTILE_CLAIMS) --clients $(CLIENTS)
+
+# Half an hour of a public chain's bad days on 2 s blocks: random reorgs (depth <= 3) and RPC faults while 5,000
+# claims and 500 votes flow; fails on anything lost, duplicated, or an indexer over 60 s behind -> bench/results/
+# soak.json (~40 min with set-up and settling; not part of make bench)
+SOAK_MINUTES ?= 30
+bench-soak: setup
+	$(PY) bench/soak.py --minutes $(SOAK_MINUTES)
 
 # Rewrites the end-to-end tables of docs/benchmarks.md from bench/results/*.json
 bench-report:

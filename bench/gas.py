@@ -1,9 +1,9 @@
 """Gas benchmark: Kyoso's contracts against the obvious OpenZeppelin composition, measured in the same run.
 
-    make bench-gas        (python tools/brownie_run.py bench/gas.py --network kyoso-test)
+    make bench-gas        (python bench/run_gas.py [--out PATH]: this script on an Anvil of its own)
 
-Writes bench/results/gas.json: a flat JSON object of integer gas figures (receipt gasUsed; per claim where the key
-says batch, i.e. the whole transaction divided by the recipients, the 21,000 base included).
+Writes bench/results/gas.json (or the path given): a flat JSON object of integer gas figures (receipt gasUsed; per
+claim where the key says batch, i.e. the whole transaction divided by the recipients, the 21,000 base included).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from brownie import ReferenceBadges, accounts, chain
+from brownie import OwnerSignedWallet, ReferenceBadges, accounts, chain
 from eth_account import Account
 
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
@@ -28,7 +28,7 @@ def fresh_addresses(n: int) -> list[str]:
     return [Account.create().address for _ in range(n)]
 
 
-def main() -> None:
+def main(out: str | None = None) -> None:
     deployer, registrar, org_admin, relayer = accounts[0], accounts[1], accounts[2], accounts[3]
     issuer = accounts.add("0x" + "5a" * 32)
     accounts[9].transfer(issuer, "100 ether")
@@ -71,6 +71,11 @@ def main() -> None:
     limit = (EIP7825_TX_GAS_CAP - 100_000) // per_claim // 50 * 50
     results["max_first_time_batch_under_cap"] = limit
     results["max_first_time_batch_gas"] = issue(new_event(), fresh_addresses(limit))
+
+    # a member's own contract wallet (a Safe-like wallet with OpenZeppelin's ERC1155Holder): its receiver hook runs,
+    # with at most RECEIVER_HOOK_GAS
+    wallet = OwnerSignedWallet.deploy(deployer, {"from": deployer})
+    results["claim_contract_wallet_single"] = issue(new_event(), [wallet.address])
 
     # voucher claim, submitted by the relayer for a first-time member
     voucher_event = new_event()
@@ -124,9 +129,10 @@ def main() -> None:
     results["oz_claim_first_time_batch100"] = ref_issue(3, ref_batch) // BATCH
     results["oz_claim_returning_batch100"] = ref_issue(4, ref_batch) // BATCH
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    written = Path(out) if out else RESULTS
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(json.dumps(results, indent=2) + "\n")
     width = max(map(len, results))
     for key, value in results.items():
         print(f"{key:<{width}}  {value:>12,}")
-    print(f"\nwritten to {RESULTS}")
+    print(f"\nwritten to {written}")

@@ -3,6 +3,7 @@ shares a chain with `make run` (8545) or with the tests' brownie network (8546).
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +13,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stack import ROOT, Chain  # noqa: E402
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, help="where to write the figures (default bench/results/gas.json)")
+    args = parser.parse_args(argv)
+    out = ["--", str(args.out.resolve())] if args.out else []
     chain = Chain()
     try:
         return subprocess.run([sys.executable, "tools/brownie_run.py", "bench/gas.py", "--network", "kyoso-dev",
-                               "--port", str(chain.port)], cwd=ROOT).returncode
+                               "--port", str(chain.port), *out], cwd=ROOT).returncode
     finally:
         chain.stop()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -130,7 +130,7 @@ class Stack:
 
     def __init__(self, block_time: float | None = None, naive_relayer: bool = False, workdir: Path | None = None,
                  indexer: bool = True, workers: int = 1, database: str = "sqlite", worker_process: bool = True,
-                 worker_module: str | None = None):
+                 worker_module: str | None = None, governance: GovernanceSettings | None = None):
         """`workers`: uvicorn processes on the one port (`--workers`); one of them holds the relayer's and the
         indexer's lease (backend/platform/lease.py). `worker_process` (the default, as `make run`): the relayer and the
         indexer run in the background worker (`python -m backend.worker`), the API processes with both off
@@ -138,7 +138,8 @@ class Stack:
         "sqlite" (a file, as `make run`) or "postgres" (a server of the run's own, tools/devstack/postgres.py).
         `naive_relayer`: the baseline of bench/naive_relayer.py instead of the relayer that ships, in whichever
         process runs the relayer (bench/naive_backend.py). `worker_module`: another module to run as the background
-        worker (`python -m <module>`, e.g. bench.unbounded_backend)."""
+        worker (`python -m <module>`, e.g. bench.unbounded_backend). `governance`: the suite's governance settings
+        (voting delay and period, ...), else the deploy's defaults."""
         ensure_compiled()
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="kyoso-bench-")
         self.dir = Path(workdir or self._tmp.name)
@@ -152,7 +153,7 @@ class Stack:
         elif database != "sqlite":
             raise ValueError(f"database must be sqlite or postgres, not {database!r}")
         self.chain = Chain(block_time)
-        self.settings = GovernanceSettings()
+        self.settings = governance or GovernanceSettings()
         self.registry = deploy_registry(self.chain.w3, RELAYER, self.settings)
         (self.dir / "deployments").mkdir(exist_ok=True)
         (self.dir / "deployments" / f"{CHAIN_ID}.json").write_text(json.dumps(self.registry))

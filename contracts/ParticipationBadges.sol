@@ -5,7 +5,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
-import {ERC1155Utils} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Utils.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -52,6 +53,12 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
     /// @notice EIP-712 type of a holder's consent to move everything to `to`.
     bytes32 public constant MIGRATION_TYPEHASH =
         keccak256("Migration(address from,address to,uint256 nonce,uint256 deadline)");
+    /// @notice The most gas a recipient's ERC-1155 hook ({IERC1155Receiver-onERC1155Received}, or the batch hook of a
+    /// migration) is given. Members choose their own addresses: a contract wallet, or an account with EIP-7702
+    /// delegated code, whose hook burns whatever it gets would otherwise make a whole batch of 100 run out of gas
+    /// instead of reverting with {IERC1155Errors-ERC1155InvalidReceiver}, and a relayer could not bound a batch's
+    /// gas. Enough for a smart wallet's handler (a Safe's is ~10,000) and for a hook that migrates its badge onward.
+    uint256 public constant RECEIVER_HOOK_GAS = 150_000;
 
     /// @dev One slot per event.
     struct BadgeEvent {
@@ -409,7 +416,7 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         // Receiver hooks last (checks-effects-interactions): a contract recipient sees its badge and its points
         // together, and anything it does from the hook (e.g. migrate) sees consistent books.
         for (uint256 i = 0; i < recipients.length; ++i) {
-            ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipients[i], eventId, 1, "");
+            _checkOnReceived(recipients[i], eventId);
         }
     }
 
@@ -436,7 +443,7 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         address[] memory one = new address[](1);
         one[0] = recipient;
         _points.mintBatch(one, settings.points);
-        ERC1155Utils.checkOnERC1155Received(msg.sender, address(0), recipient, eventId, 1, "");
+        _checkOnReceived(recipient, eventId);
     }
 
     /// @notice Revokes a badge issued by mistake, with the reason, and removes its points. Issuers of the event's
@@ -609,7 +616,52 @@ contract ParticipationBadges is AccessControl, EIP712, Nonces, IERC1155MetadataU
         emit BadgesMigrated(from, to, movedCount);
         if (duplicatePoints != 0) _points.burn(from, duplicatePoints);
         _points.migrate(from, to);
-        ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, "");
+        if (to.code.length != 0) {
+            _callReceiver(
+                to,
+                abi.encodeCall(IERC1155Receiver.onERC1155BatchReceived, (msg.sender, from, ids, values, "")),
+                IERC1155Receiver.onERC1155BatchReceived.selector
+            );
+        }
+    }
+
+    /// @dev The ERC-1155 acceptance check of a new badge of `eventId` for `to`: nothing for an account without code,
+    /// else its {IERC1155Receiver-onERC1155Received} must accept (see {_callReceiver}).
+    function _checkOnReceived(address to, uint256 eventId) private {
+        if (to.code.length == 0) return;
+        _callReceiver(
+            to,
+            abi.encodeCall(IERC1155Receiver.onERC1155Received, (msg.sender, address(0), eventId, 1, "")),
+            IERC1155Receiver.onERC1155Received.selector
+        );
+    }
+
+    /// @dev Calls a receiver hook with at most {RECEIVER_HOOK_GAS} gas; reverts as OpenZeppelin's
+    /// ERC1155Utils.checkOnERC1155Received does: with {IERC1155Errors-ERC1155InvalidReceiver} when the hook answers
+    /// anything but `accepted` or reverts without a reason (which is also how running out of gas ends), else with the
+    /// hook's own reason. Not OpenZeppelin's helper: it forwards all the gas left (63/64 of it), so one hook could
+    /// spend the gas a batch holds for all its recipients and make it run out of gas instead of reverting with a
+    /// reason. An accepted answer is read from its first word only (nothing a hook returns is copied beyond it).
+    function _callReceiver(address to, bytes memory payload, bytes4 accepted) private {
+        bool success;
+        bytes32 answer;
+        uint256 answerSize;
+        assembly ("memory-safe") {
+            mstore(0, 0)
+            success := call(RECEIVER_HOOK_GAS, to, 0, add(payload, 0x20), mload(payload), 0, 0x20)
+            answer := mload(0)
+            answerSize := returndatasize()
+        }
+        if (success) {
+            if (answerSize < 0x20 || answer != bytes32(accepted)) revert IERC1155Errors.ERC1155InvalidReceiver(to);
+            return;
+        }
+        if (answerSize == 0) revert IERC1155Errors.ERC1155InvalidReceiver(to);
+        assembly ("memory-safe") {
+            let reason := mload(0x40)
+            returndatacopy(reason, 0, returndatasize())
+            revert(reason, returndatasize())
+        }
     }
 
     /// @dev Burns `from`'s copies of badges the destination already holds; returns their points, which the caller

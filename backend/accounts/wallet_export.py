@@ -12,6 +12,7 @@ from web3 import Web3
 from backend.accounts import passwords
 from backend.accounts.models import ExportStatus, User, WalletExport, WalletKind
 from backend.accounts.siwe import verify_siwe
+from backend.claims import refusals
 from backend.claims.models import Claim, ClaimStatus
 from backend.platform.chain.eip712 import MIGRATION_TYPES, domain_from_erc5267, sign_typed
 from backend.platform.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -50,6 +51,10 @@ def export_wallet(*, session: Session, vault: KeyVault, badges, user: User, pass
         WalletExport.user_id == user.id, WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))))
     if busy or open_export is not None:
         raise Conflict("busy", retry_after=BUSY_RETRY_AFTER_S)
+    refused_code = refusals.stored_hash_of(session, to)
+    if refused_code is not None and w3 is not None and refusals.refuse_if_unchanged(
+            stored_hash=refused_code, current_hash=refusals.code_hash(w3, to), address=to):
+        refusals.forget(session, address=to, stored_hash=refused_code)  # committed with the export below
     account = vault.open(SealedKey(user.custodial_key.address, user.custodial_key.sealed))
     deadline = int(time.time()) + EXPORT_DEADLINE_S
     consent = {"from": user.wallet_address, "to": to, "nonce": badges.functions.nonces(user.wallet_address).call(),

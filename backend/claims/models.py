@@ -62,6 +62,21 @@ class Claim(Base):
     tx: Mapped[OutboundTx | None] = relationship()
 
 
+class RefusingRecipient(Base):
+    """An address whose ERC-1155 receiver hook turned a badge down (it reverted, burned the gas it was given or
+    answered wrongly) while the same badge to the same address without its code would have been issued: the
+    address's code is to blame, not the event. Members choose their own addresses (a contract wallet, an account with
+    EIP-7702 delegated code), so the relayer keeps the code it saw, and claims and moves to the address are refused
+    while the address still has that code (backend/claims/refusals.py)."""
+
+    __tablename__ = "refusing_recipients"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(66))  # keccak of eth_getCode when the hook refused
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class BadgeHolding(Base):
     """What the chain says (from the indexer): holder has the badge of token id."""
 

@@ -30,10 +30,11 @@ router = APIRouter(tags=["claims"])
 async def claim(event_id: DbId, body: ClaimCreate, request: Request, session: LoopSessionDep, settings: SettingsDep,
                 user: LoopUser, writes: WritesDep):
     """Claims the event's badge for the caller's wallet. Answers at once with `accepted`; follow it with
-    GET /claims/{id}."""
+    GET /claims/{id}. An own wallet whose code turned a badge down is refused (409 recipient_refuses_badges) until
+    its code changes."""
     return await service.accept_claim(session=session, writes=writes, user=user, event_id=event_id,
                                       method=body.method, secret=body.secret, client_ip=client_ip(request),
-                                      explorer_tx_url=settings.explorer_tx_url)
+                                      explorer_tx_url=settings.explorer_tx_url, w3=request.app.state.web3)
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimPublic)

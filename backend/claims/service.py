@@ -13,9 +13,11 @@ import anyio.to_thread
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from web3 import Web3
 
 from backend.accounts.models import ExportStatus, User, WalletExport
-from backend.claims.models import Claim, ClaimMethod, ClaimStatus
+from backend.claims import refusals
+from backend.claims.models import Claim, ClaimMethod, ClaimStatus, RefusingRecipient
 from backend.claims.schemas import ClaimPublic
 from backend.events.models import ClaimCode, Event
 from backend.events.service import kiosk_code_matches
@@ -23,7 +25,7 @@ from backend.organizations import allowance, gas_budget
 from backend.organizations.models import IssuingLimits, Organization
 from backend.organizations.service import refuse_unless_issuing
 from backend.platform import throttle
-from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired
+from backend.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound, PaymentRequired, Unavailable
 from backend.platform.group_commit import GroupCommitter
 from backend.platform.models import IndexerCursor
 from backend.platform.orm import utcnow
@@ -31,6 +33,7 @@ from backend.platform.paging import DEFAULT_LIMIT, Paged, page_of
 from backend.platform.security import secret_hash
 
 WALLET_MOVING_RETRY_AFTER_S = 30  # a wallet export is one transaction, confirmed within a few blocks
+CHAIN_RETRY_AFTER_S = 10  # a stalled node usually answers again within seconds
 
 # The claim's statements, built once: at a festival it is the hot path, and building a statement (and its cache key)
 # on every request cost more Python than SQLite spends running it (py-spy, docs/benchmarks.md).
@@ -39,6 +42,10 @@ _FOUND = (select(Event, throttle.locked_until("account_keys"), throttle.locked_u
                  exists().where(WalletExport.user_id == bindparam("user_id"),
                                 WalletExport.status.in_((ExportStatus.pending, ExportStatus.submitted))),
                  Claim.id, Claim.status, Organization.status, Organization.name_en,
+                 # the code of the member's address when its hook turned a badge down (backend/claims/refusals.py):
+                 # one primary-key lookup that finds nothing for nearly every claim
+                 select(RefusingRecipient.code_hash).where(RefusingRecipient.address == bindparam("wallet"))
+                 .scalar_subquery(),
                  IssuingLimits.max_event_points, IssuingLimits.default_allowance, IssuingLimits.allowance_period_s)
           .join(Organization, Organization.id == Event.organization_id)
           .outerjoin(Claim, and_(Claim.event_id == Event.id, Claim.user_id == bindparam("user_id")))
@@ -99,17 +106,18 @@ def _check_secret(session: Session, event: Event, method: ClaimMethod, secret: s
 
 
 async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, event_id: int, method: ClaimMethod,
-                       secret: str, client_ip: str, explorer_tx_url: str) -> ClaimPublic:
+                       secret: str, client_ip: str, explorer_tx_url: str, w3: Web3 | None = None) -> ClaimPublic:
     """Claims the event's badge for the user's wallet: stored as `accepted`, with the code spent and the gas
     reserved, or refused. Runs on the event loop: `session` serves the reads and is closed before any await (no
-    connection is held while the write waits for its group); the write goes through the group committer."""
+    connection is held while the write waits for its group); the write goes through the group committer. `w3`, the
+    node, is asked only for an address whose code turned a badge down before (backend/claims/refusals.py)."""
     account_key, address_key = f"user:{user.id}", f"ip:{client_ip}"
     found = session.execute(_FOUND, {"event_id": event_id, "user_id": user.id, "account_keys": [account_key],
-                                     "address_keys": [address_key]}).one_or_none()
+                                     "address_keys": [address_key], "wallet": user.wallet_address}).one_or_none()
     if found is None:
         raise NotFound("event_not_found")
     (event, account_locked_until, address_locked_until, exporting, existing_id, existing_status, org_status, org_name,
-     *limit_values) = found
+     refused_code, *limit_values) = found
     # A locked account is refused outright. A locked address is not: hundreds of attendees share the venue's Wi-Fi or
     # a carrier's address, and a right code is theirs whatever others typed there; only a wrong guess from it is
     # refused (429, by the count below), and counted against the account under a smaller limit.
@@ -129,6 +137,11 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
     if not event.claim_start <= now <= event.claim_end:
         raise Forbidden("claim_window_closed", claim_start=event.claim_start.isoformat(),
                         claim_end=event.claim_end.isoformat())
+    session.close()  # the reads are done: the request holds no connection while it awaits the node or its write
+    code_changed = False
+    if refused_code is not None:
+        code_changed = refusals.refuse_if_unchanged(stored_hash=refused_code, address=user.wallet_address,
+                                                    current_hash=await _code_hash(w3, user.wallet_address))
 
     def store(tx: Connection) -> int:
         # Run by the group committer (backend/platform/group_commit.py): the code is spent, the gas reserved and the
@@ -136,6 +149,8 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
         # beside it.
         if existing_id is not None:  # a claim that failed for good may be made again
             tx.execute(_DELETE_FAILED, {"claim_id": existing_id})
+        if code_changed:
+            refusals.forget(tx, address=user.wallet_address, stored_hash=refused_code)
         if event.capacity and tx.scalar(_HOLDERS, {"event_id": event_id}) >= event.capacity:
             raise Conflict("event_full")
         if not gas_budget.reserve(tx, event.organization_id):
@@ -149,7 +164,6 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
                                    "method": method, "status": ClaimStatus.accepted, "attempts": 0,
                                    "created_at": now}).scalar_one()
 
-    session.close()  # the reads are done: the request holds no connection while its write waits for its group
     try:
         stored = await writes.run_async(store)
     except IntegrityError:  # the same member's claim in parallel won
@@ -157,6 +171,16 @@ async def accept_claim(*, session: Session, writes: GroupCommitter, user: User, 
     return claim_public(Claim(id=stored, user_id=user.id, event_id=event_id, recipient=user.wallet_address,
                               method=method, status=ClaimStatus.accepted, attempts=0, created_at=now),
                         explorer_tx_url)
+
+
+async def _code_hash(w3: Web3 | None, address: str) -> str:
+    """The hash of the code at `address`, read in a thread (a call to the node never blocks the loop)."""
+    if w3 is None:
+        raise Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S)
+    try:
+        return await anyio.to_thread.run_sync(refusals.code_hash, w3, address)
+    except Exception as exc:  # noqa: BLE001 - the node is unreachable or answered garbage: ask again in a moment
+        raise Unavailable("chain_unavailable", retry_after=CHAIN_RETRY_AFTER_S) from exc
 
 
 def read_claim(*, session: Session, user: User, claim_id: int, explorer_tx_url: str) -> ClaimPublic:

@@ -26,7 +26,7 @@ from backend.relayer import timing
 log = logging.getLogger("kyoso.relayer")
 
 # IGovernor.ProposalState values the relayer acts on
-SUCCEEDED, QUEUED = ballots.PROPOSAL_STATES.index("succeeded"), ballots.PROPOSAL_STATES.index("queued")
+PENDING, SUCCEEDED, QUEUED = (ballots.PROPOSAL_STATES.index(s) for s in ("pending", "succeeded", "queued"))
 CLOSED = {ballots.PROPOSAL_STATES.index(s): s for s in ("canceled", "defeated", "expired", "executed")}
 
 
@@ -166,10 +166,13 @@ class GovernanceRelaying:
 
     def _sort_out_votes(self, session: Session, votes: list[Vote], proposals: dict[int, Proposal],
                         calls: dict[int, str]) -> list[Vote]:
-        """A batch would revert: confirms the votes already on chain, fails those that would revert on their own, and
-        returns the rest."""
+        """A batch would revert: confirms the votes already on chain, leaves queued those whose proposal is not open on
+        the chain yet, fails those that would revert on their own, and returns the rest."""
         governor, sendable = self.contracts.governor, []
+        waiting = {p.id for p in proposals.values() if self._not_open_yet(p)}
         for vote in votes:
+            if vote.proposal_id in waiting:
+                continue
             pid = int(proposals[vote.proposal_id].proposal_id)
             if self._call(lambda: governor.functions.hasVoted(pid, vote.voter).call()):
                 # The same signature was relayed by someone else (front-running it changes nothing: it is the
@@ -183,6 +186,19 @@ class GovernanceRelaying:
             else:
                 sendable.append(vote)
         return sendable
+
+    def _not_open_yet(self, proposal: Proposal) -> bool:
+        """Voting on `proposal` has not started on the chain as the node sees it now. A vote is accepted only while the
+        proposal is active, so this is a reorg's doing: the new branch's clock is behind the old one's, or the
+        proposal's own transaction was taken out and is being sent again. Its votes wait for it (they would revert
+        now) instead of failing; a proposal that failed for good takes its votes with it."""
+        if proposal.status == RelayStatus.failed:
+            return False
+        try:
+            state = self._call(lambda: self.contracts.governor.functions.state(int(proposal.proposal_id)).call())
+        except (ContractCustomError, ContractLogicError):  # GovernorNonexistentProposal
+            return True
+        return state == PENDING
 
     def _multicall(self, calls: list[str]) -> str:
         return self.contracts.governor.encode_abi("multicall", args=[[bytes.fromhex(c[2:]) for c in calls]])

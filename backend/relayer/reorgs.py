@@ -9,19 +9,26 @@ Each settled block is checked once, at the tick after its settlement. After that
 replaced the head block seen at that check (its descendant): a changed hash of that one block, asked each tick, is the
 sign to check every settled block of the window again.
 
-Left as it is: an export to an own wallet (the custodial key is destroyed at settlement; the member's signature makes
-the same migration again, sent by `_follow_broadcast`), and organization and event ids from a re-ordered
-registration.
+A move to an own wallet taken out is undone the same way: the export is `submitted` again and the account points at
+its custodial address until the migration is mined again (the member's signature makes the same migration again).
+That is why the custodial key is destroyed only once the migration's block is final (`_destroy_exported_keys`: the
+node's `finalized` block, or REORG_WINDOW blocks deep where the node has no such tag): should the migration not come
+back, the badges are at an address whose key still exists.
+
+Left as it is: organization and event ids from a re-ordered registration.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.exceptions import BlockNotFound, Web3RPCError
 
+from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
 from backend.claims.models import Claim, ClaimStatus
 from backend.governance import budget as governance_budget
 from backend.governance.models import Delegation, Proposal, RelayStatus, Vote
@@ -33,11 +40,16 @@ from backend.platform.models import OutboundTx, TxStatus
 
 log = logging.getLogger("kyoso.relayer")
 
+# How often moved members' custodial keys are looked at (a move is rare; its key may live a little past finality).
+KEY_CHECK_EVERY_S = 10.0
+
+
 class ReorgWatch:
     sessions: sessionmaker[Session]
     w3: Web3
     _seen_head: tuple[int, str] | None = None
     _checked: set[tuple[int, str]]
+    _next_key_check = 0.0
 
     def _hash_at(self, number: int) -> str | None:
         return self._call(lambda: hash_at(self.w3, number))
@@ -92,7 +104,9 @@ class ReorgWatch:
                                      + (gas_budget.EVENT_GAS_ESTIMATE if tx.purpose == "create_event" else 0))
         for vote in session.scalars(select(Vote).where(Vote.tx_id == tx.id)).all():
             vote.status, vote.confirmed_at = RelayStatus.submitted, None
-        if tx.purpose == "delegate":
+        if tx.purpose == "migrate":
+            self._unmove(session, session.get(WalletExport, tx.subject_id))
+        elif tx.purpose == "delegate":
             session.get(Delegation, tx.subject_id).status = RelayStatus.submitted
         elif tx.purpose in ("propose", "queue", "execute"):
             proposal = session.get(Proposal, tx.subject_id)
@@ -102,3 +116,41 @@ class ReorgWatch:
                 proposal.queued_tx, proposal.eta = None, None
             else:
                 proposal.executed_tx, proposal.executed_at, proposal.closed_state = None, None, None
+
+    @staticmethod
+    def _unmove(session: Session, export: WalletExport | None) -> None:
+        """The migration left the chain: the badges are at the custodial address again, and the account with them."""
+        if export is None or export.status != ExportStatus.done:
+            return
+        export.status = ExportStatus.submitted
+        user = session.get(User, export.user_id) if export.user_id is not None else None
+        if user is not None and user.custodial_key is not None:
+            user.wallet_address, user.wallet_kind = export.from_address, WalletKind.custodial
+
+    def _destroy_exported_keys(self) -> None:
+        """The custodial keys of members whose move to an own wallet is final: destroyed."""
+        if time.monotonic() < self._next_key_check:
+            return
+        self._next_key_check = time.monotonic() + KEY_CHECK_EVERY_S
+        with self.sessions.begin() as session:
+            moved = session.execute(
+                select(CustodialKey.user_id, OutboundTx.block_number)
+                .join(User, User.id == CustodialKey.user_id)
+                .join(WalletExport, WalletExport.user_id == User.id)
+                .join(OutboundTx, OutboundTx.id == WalletExport.tx_id)
+                .where(WalletExport.status == ExportStatus.done, User.wallet_kind == WalletKind.own,
+                       OutboundTx.status == TxStatus.mined)).all()
+            if not moved:
+                return
+            final = self._final_block()
+            gone = [user_id for user_id, block in moved if block is not None and block <= final]
+            if gone:
+                session.execute(delete(CustodialKey).where(CustodialKey.user_id.in_(gone)))
+                log.info("custodial keys of %d member(s) destroyed: their move to an own wallet is final", len(gone))
+
+    def _final_block(self) -> int:
+        """The newest block no reorg takes back: the node's `finalized` one, else REORG_WINDOW below the head."""
+        try:
+            return self._call(lambda: self.w3.eth.get_block("finalized"))["number"]
+        except (BlockNotFound, Web3RPCError, ValueError):
+            return self._call(lambda: self.w3.eth.block_number) - WINDOW

@@ -15,13 +15,14 @@ from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import keccak
 from hexbytes import HexBytes
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.logs import DISCARD
 
 from backend.accounts.models import CustodialKey, ExportStatus, User, WalletExport, WalletKind
+from backend.claims import refusals
 from backend.claims.models import Claim, ClaimStatus
 from backend.events.models import Event
 from backend.governance import budget as governance_budget
@@ -130,7 +131,8 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
             # Nothing new is signed or sent until the fees fall within the sponsor's cap; what is out is followed
             # (and bumped within the cap). The queue waits: claims and votes are still accepted.
             steps = (self._watch_reorgs, self._follow_broadcast)
-        steps = (*steps, self._purge_expired)  # expired nonces and perk passes (housekeeping.py), whatever the fees
+        # whatever the fees: expired rows (housekeeping.py) and moved members' keys once final (reorgs.py)
+        steps = (*steps, self._purge_expired, self._destroy_exported_keys)
         for step in steps:
             if not self.leading():  # a step can take a while: never start one after the lease was lost
                 return
@@ -335,12 +337,11 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
             if any(c.attempts for c in claims):
                 claims = [next(c for c in claims if c.attempts)]
             # a member who moved to an own wallet receives the badge there (one query for the batch's members)
-            wallets = dict(session.execute(select(User.id, User.wallet_address).where(
-                User.id.in_({c.user_id for c in claims if c.user_id is not None}))).all())
+            wallets = self._wallets_of(session, claims)
             for claim in claims:
                 wallet = wallets.get(claim.user_id)
-                if wallet is not None and wallet != claim.recipient:
-                    claim.recipient = wallet
+                if wallet is not None and wallet[0] != claim.recipient:
+                    claim.recipient = wallet[0]
             recipients = [c.recipient for c in claims]
             holding = self._already_holding(event.token_id, recipients)
             for claim in claims:
@@ -350,16 +351,25 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
                     claim.confirmed_at = utcnow()
             gas_budget.release(session, org.id, sum(1 for c in claims if c.recipient in holding))
             claims = [c for c in claims if c.recipient not in holding]
+            hooks = _hooks_of(claims, wallets)
+            while len(claims) > 1 and _issue_bound(claims, hooks) > timing.TX_GAS_CAP:
+                claims.pop()  # own wallets' hooks take room: the last ones wait for the next batch
             if not claims:
                 return
-            # encoded without web3's ABI lookup and per-address validation (a tenth of the worker's CPU in a burst)
-            data = "0x" + reads.encode_call("issue(uint256,address[])", event.token_id,
-                                            [c.recipient for c in claims]).hex()
+            data = _issue_data(event.token_id, claims)
             # Sent with the batch's upper bound as its limit, checked by one run in the node instead of an estimate
-            # (a binary search of many runs). A batch that fails that run is estimated: the estimate gives a revert's
-            # reason, or a limit for a contract recipient whose hook costs more than the bound.
-            account, gas = self._account_of(org), timing.issue_gas(len(claims))
-            if self._simulate(account.address, self.contracts.badges.address, data, gas):
+            # (a binary search of many runs). A batch that fails that run because of recipients' code (their hooks)
+            # is sorted out claim by claim; one that fails for the event's or the organization's sake is estimated,
+            # which gives the reason to every claim of it.
+            account, gas = self._account_of(org), _issue_bound(claims, hooks)
+            reason = self._simulate(account.address, self.contracts.badges.address, data, gas)
+            if reason and self._passes_without_code(account.address, data, gas,
+                                                    [c.recipient for c in claims if c.id in hooks]):
+                claims = self._sort_out_claims(session, account.address, event.token_id, claims, hooks, reason)
+                if not claims:
+                    return
+                data, gas = _issue_data(event.token_id, claims), _issue_bound(claims, hooks)
+            elif reason:
                 gas = None
             tx = self._sign(session, account, self.contracts.badges.address, data, "issue", event.id, org.id,
                             on_revert=lambda reason: self._fail_claims(claims, reason), gas_limit=gas,
@@ -371,15 +381,116 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
                 claim.tx_id = tx.id
             return tx
 
+    def _sort_out_claims(self, session: Session, sender: str, token_id: int, claims: list[Claim], hooks: set[int],
+                         reason: str) -> list[Claim]:
+        """An issue of `claims` failed its run in the node with `reason`, and passes with its recipients' code removed:
+        some receiver hooks turn the badge down. Halves the batch until each failing claim stands alone (a batch of 100
+        with one such claim: 14 runs, each smaller than the one before). A claim whose own recipient's code is to
+        blame fails for good with the hook's reason, and the address is kept with its code (a new claim for it is
+        refused until the code changes: backend/claims/refusals.py); any other claim failing alone uses an attempt,
+        as before. Returns the rest, which pass together in one run (fewer when only some of them do)."""
+        good, bad = [], []
+
+        def split(part: list[Claim], why: str | None) -> None:
+            if why is None:
+                good.extend(part)
+            elif len(part) == 1:
+                bad.append((part[0], why))
+            else:
+                for piece in (part[:len(part) // 2], part[len(part) // 2:]):
+                    split(piece, self._run_issue(sender, token_id, piece, hooks))
+
+        split(claims, reason)
+        for claim, why in bad:
+            data = _issue_data(token_id, [claim])
+            if claim.id in hooks and self._passes_without_code(sender, data, _issue_bound([claim], hooks),
+                                                               [claim.recipient]):
+                self._refused_by_recipient(session, claim, why)
+            else:
+                self._retry_or_fail(claim, why)
+        # each passed on its own or with its half; together they may not (a hook that minds who else gets a badge):
+        # fewer at a time, the rest wait in the queue for the next batch
+        while len(good) > 1 and self._run_issue(sender, token_id, good, hooks):
+            good = good[:len(good) // 2]
+        return good
+
+    def _refused_by_recipient(self, session: Session, claim: Claim, reason: str) -> None:
+        """`claim`'s recipient's code turned its badge down: it fails for good with the hook's reason, and the address
+        is kept with the hash of its code."""
+        code = self._call(lambda: bytes(self.w3.eth.get_code(claim.recipient, "latest")))
+        if not code:  # the code went away since the run (e.g. a delegation cleared): nothing to keep, try again
+            self._retry_or_fail(claim, reason)
+            return
+        refusals.record(session, address=claim.recipient, code="0x" + keccak(code).hex(), reason=reason)
+        self._retry_or_fail(claim, f"the recipient's wallet refused the badge: {reason}", final=True)
+        log.warning("claim %s: %s refused the badge of event %s: %s", claim.id, claim.recipient, claim.event_id,
+                    reason)
+
+    def _sort_out_reverted(self, session: Session, tx: OutboundTx, claims: list[Claim]) -> None:
+        """An issue batch reverted on chain (not out of gas): its claims go back to the queue without an attempt and are
+        sorted out now, by runs in the node against the block that reverted it, as a batch whose run failed before it
+        was signed (`_issue_event`): e.g. a hook that accepted in the run and refused in the block is refusing still.
+        When the whole batch passes again (the hook changed its mind back), nobody can be told apart: the claims whose
+        recipient may have code (all of them when none may) use an attempt and go again alone, so a hook that changes
+        its mind every block still ends, with MAX_CLAIM_ATTEMPTS."""
+        for claim in claims:
+            claim.status, claim.tx_id = ClaimStatus.accepted, None
+        token_id = claims[0].event.token_id
+        hooks = _hooks_of(claims, self._wallets_of(session, claims))
+        reason = self._run_issue(tx.sender, token_id, claims, hooks)
+        if reason is None:
+            for claim in [c for c in claims if c.id in hooks] or claims:
+                self._retry_or_fail(claim, "the issuance transaction reverted")
+        elif self._passes_without_code(tx.sender, _issue_data(token_id, claims), _issue_bound(claims, hooks),
+                                       [c.recipient for c in claims if c.id in hooks]):
+            self._sort_out_claims(session, tx.sender, token_id, claims, hooks, reason)
+        else:  # the event's or the organization's doing (e.g. its window closed): every claim uses an attempt
+            for claim in claims:
+                self._retry_or_fail(claim, reason)
+
+    def _run_issue(self, sender: str, token_id: int, claims: list[Claim], hooks: set[int]) -> str | None:
+        """Why an issue of `claims` with its upper bound would fail now, else None: one run in the node."""
+        return self._simulate(sender, self.contracts.badges.address, _issue_data(token_id, claims),
+                              _issue_bound(claims, hooks))
+
+    def _passes_without_code(self, sender: str, data: str, gas: int, addresses: list[str]) -> bool:
+        """Whether `data` sent to the badge contract passes when `addresses` have no code (one run in the node with a
+        state override): then their code, a receiver hook, is what makes it fail. Without addresses, False."""
+        if not addresses:
+            return False
+        call = {"from": sender, "to": self.contracts.badges.address, "data": data, "gas": hex(gas)}
+        overrides = {address: {"code": "0x"} for address in addresses}
+        response = self._call(lambda: self.w3.provider.make_request("eth_call", [call, "latest", overrides]))
+        return not response.get("error")
+
+    def _refused_migration(self, session: Session, export: WalletExport, data: str, reason: str) -> str | None:
+        """A migration failed with `reason`: when it passes without the new address's code, that wallet's hook turned
+        the badges down. The address is kept with its code, as for a claim (a new move there is refused until the code
+        changes); returns the failure to show. None when the hook is not to blame."""
+        if not self._passes_without_code(self.relayer.address, data, timing.TX_GAS_CAP, [export.to_address]):
+            return None
+        code = self._call(lambda: bytes(self.w3.eth.get_code(export.to_address, "latest")))
+        if code:
+            refusals.record(session, address=export.to_address, code="0x" + keccak(code).hex(), reason=reason)
+        log.warning("export %s: %s refused the badges: %s", export.id, export.to_address, reason)
+        return f"the wallet refused the badges: {reason}"
+
+    @staticmethod
+    def _wallets_of(session: Session, claims: list[Claim]) -> dict[int, tuple[str, WalletKind]]:
+        """The address and kind of wallet of each claim's member (one query)."""
+        return {user_id: (address, kind) for user_id, address, kind in session.execute(
+            select(User.id, User.wallet_address, User.wallet_kind).where(
+                User.id.in_({c.user_id for c in claims if c.user_id is not None}))).all()}
+
     def _migrate_wallets(self) -> None:
         with self.sessions.begin() as session:
             for export in session.scalars(select(WalletExport).where(WalletExport.status == ExportStatus.pending)).all():
                 args = [export.from_address, export.to_address, export.deadline, export.signature]
                 data = self.contracts.badges.encode_abi("migrateWithSignature", args=args)
 
-                def failed(reason: str, export=export) -> None:
+                def failed(reason: str, export=export, data=data) -> None:
                     export.status = ExportStatus.failed
-                    export.failure = reason
+                    export.failure = self._refused_migration(session, export, data, reason) or reason
 
                 tx = self._sign(session, self.relayer, self.contracts.badges.address, data, "migrate", export.id,
                                 None, on_revert=failed)
@@ -492,11 +603,19 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
             tx.last_error = "reverted on chain"
             if self._resend_out_of_gas(session, tx, receipt):
                 return
-            for claim in session.scalars(select(Claim).where(Claim.tx_id == tx.id)).all():
-                self._retry_or_fail(claim, "the issuance transaction reverted")
+            claims = session.scalars(select(Claim).where(Claim.tx_id == tx.id).order_by(Claim.id)).all()
+            if len(claims) > 1:  # one hostile recipient must not cost the whole batch an attempt
+                self._sort_out_reverted(session, tx, claims)
+            elif claims:
+                self._retry_or_fail(claims[0], "the issuance transaction reverted")
             if tx.purpose == "migrate":
                 export = session.get(WalletExport, tx.subject_id)
-                export.status, export.failure = ExportStatus.failed, "the migration transaction reverted"
+                data = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()["data"]
+                data = data if isinstance(data, str) else "0x" + bytes(data).hex()
+                reason = self._simulate(tx.sender, self.contracts.badges.address, data, timing.TX_GAS_CAP)
+                export.status = ExportStatus.failed
+                export.failure = ((reason and self._refused_migration(session, export, data, reason))
+                                  or "the migration transaction reverted")
             self._unsettle_governance(session, tx, f"the {tx.purpose} transaction reverted")
             log.warning("tx %s (%s) reverted", tx.tx_hash, tx.purpose)
             return
@@ -558,13 +677,14 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
 
     @staticmethod
     def _finish_export(session: Session, export: WalletExport) -> None:
-        """Everything is at the member's own address now: point the account there and destroy the custodial key."""
+        """Everything is at the member's own address now: point the account there. The custodial key stays sealed
+        until the migration's block is final (reorgs.py `_destroy_exported_keys`): a reorg may still hand the badges
+        back to the custodial address."""
         export.status = ExportStatus.done
         user = session.get(User, export.user_id) if export.user_id is not None else None
         if user is not None:
             user.wallet_address = export.to_address
             user.wallet_kind = WalletKind.own
-            session.execute(delete(CustodialKey).where(CustodialKey.user_id == user.id))
 
     # ------------------------------------------------------------------ helpers
 
@@ -763,6 +883,8 @@ class Relayer(GovernanceRelaying, Housekeeping, ReorgWatch, BackgroundLoop):
         data = getattr(exc, "data", None)
         if isinstance(data, str) and data[:10] in self._errors:
             return self._errors[data[:10]]
+        if isinstance(exc, ContractCustomError) and isinstance(data, str):  # e.g. a receiver hook's own error
+            return f"custom error {data[:10]}" + (f" with 0x{data[10:]}" if len(data) > 10 else "")[:200]
         return redact(str(exc))[:200]
 
     @staticmethod
@@ -783,6 +905,22 @@ WAITING_ON_TX = (Claim, WalletExport, Vote, Delegation, Proposal)
 PURPOSES_READING_EVENTS = frozenset({"register_organization", "create_event", "propose", "queue"})
 # Transactions of the relayer's own key whose subject is an organization: charged to that organization's budget.
 CHARGED_TO_SUBJECT = frozenset({"register_organization", "grant_issuer", "revoke_issuer", "fund"})
+
+
+def _issue_data(token_id: int, claims: list[Claim]) -> str:
+    # encoded without web3's ABI lookup and per-address validation (a tenth of the worker's CPU in a burst)
+    return "0x" + reads.encode_call("issue(uint256,address[])", token_id, [c.recipient for c in claims]).hex()
+
+
+def _issue_bound(claims: list[Claim], hooks: set[int]) -> int:
+    """The gas limit of an issue of `claims`: its upper bound in any block (timing.issue_gas)."""
+    return timing.issue_gas(len(claims), hooks=sum(1 for c in claims if c.id in hooks))
+
+
+def _hooks_of(claims: list[Claim], wallets: dict[int, tuple[str, WalletKind]]) -> set[int]:
+    """The claims whose recipient may have code, and so a receiver hook: members' own wallets, and claims whose member
+    is gone. A custodial address is a key the backend holds and never delegates (EIP-7702): it has no code."""
+    return {c.id for c in claims if (wallets.get(c.user_id) or (None, WalletKind.own))[1] != WalletKind.custodial}
 
 
 def _resent_as(tx_id: int) -> str:

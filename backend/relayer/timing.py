@@ -16,6 +16,14 @@ Claim: accepted ──batched──▶ submitted ──tx mined──▶ confirm
                     │             │                 with the reason
                     └─────────────┴──tx superseded (its nonce used by another)──▶ accepted again
 
+A batch is checked by one run in the node before it is signed. When that run fails because of some recipients' code
+(the batch passes with every recipient's code removed, a state override), the batch is split in halves until each
+failing claim stands alone: those fail at once with their hook's reason (the address and its code are kept, and a
+new claim for it is refused until the code changes: backend/claims/refusals.py); the others go out together in the
+same tick. A batch that reverts on chain (not out of gas: e.g. a hook that changed its mind after the run) is sorted
+out the same way at once; only when the whole batch passes again is an attempt counted, by the claims whose
+recipient may have code (or, with none, by all of them), so a hook that changes its mind every block still ends.
+
 Vote (a signed ballot) and delegation (a signed delegation) follow the claim's path: accepted ──▶ submitted ──▶
 confirmed, back to accepted when their transaction reverts or is superseded. Before a batch of votes is sent it is
 estimated as a whole; if that would revert, each vote is looked at alone: one already on chain (relayed by someone
@@ -70,7 +78,15 @@ HISTORY_ENTRIES = {"migrate": 3, "delegate": 2, "propose": 1}
 # history entry for its delegate). Measured worst cases in docs/gas.md.
 ISSUE_TX_GAS = 80_000
 ISSUE_RECIPIENT_GAS = 100_000
-# Recipients per issuance transaction: as many as MAX_BATCH, as long as the worst case fits under the cap.
+# What a recipient with code adds at most: its ERC-1155 hook gets no more than the badge contract's RECEIVER_HOOK_GAS
+# (ParticipationBadges; a hook that burns everything spends exactly that and the issue reverts with the hook's
+# reason instead of running out of gas), and the call around it (arguments, the call, the answer) a few thousand.
+# Only members' own wallets can have code: a custodial address is a key the backend holds, which never signs an
+# EIP-7702 delegation, so a batch of custodial members pays nothing for hooks.
+RECEIVER_HOOK_GAS = 150_000
+RECEIVER_HOOK_CALL_GAS = RECEIVER_HOOK_GAS + 5_000
+# Recipients per issuance transaction: as many as MAX_BATCH, as long as the worst case fits under the cap (a batch with
+# own wallets in it is cut shorter when their hooks would not fit: `issue_gas`).
 ISSUE_BATCH = min(MAX_BATCH, (TX_GAS_CAP - ISSUE_TX_GAS) // ISSUE_RECIPIENT_GAS)
 # Organization work (event creations and issue batches, signed by the organizations' own keys) per tick, all
 # organizations together, taken round-robin by organization, one transaction each per round, oldest first within one
@@ -98,8 +114,9 @@ TOP_UP_GAS = 21_000
 OUT_OF_GAS_USED = 0.95
 
 
-def issue_gas(recipients: int) -> int:
-    return ISSUE_TX_GAS + ISSUE_RECIPIENT_GAS * recipients
+def issue_gas(recipients: int, hooks: int = 0) -> int:
+    """The upper bound of an issue to `recipients`, `hooks` of whom may have code (members' own wallets)."""
+    return ISSUE_TX_GAS + ISSUE_RECIPIENT_GAS * recipients + RECEIVER_HOOK_CALL_GAS * hooks
 
 
 # An event's claim window on chain closes this long after the window the API accepts claims in: a claim accepted in

@@ -407,7 +407,7 @@ def test_an_organizations_first_event_is_created_when_gas_has_a_price(client, su
 def test_a_claim_whose_transaction_ran_out_of_gas_is_confirmed_by_the_resend(client, suite, monkeypatch):
     organizer, org, event = organizer_with_event(client)
     # a limit short of what a first-time claim costs, sent without the run in the node that would catch it
-    monkeypatch.setattr(timing, "issue_gas", lambda recipients: 90_000)
+    monkeypatch.setattr(timing, "issue_gas", lambda recipients, hooks=0: 90_000)
     monkeypatch.setattr(client.app.state.services.relayer, "_simulate", lambda *args: None)
     (code,) = codes(organizer, event["id"], 1)
     member = Api(client)

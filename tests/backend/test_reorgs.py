@@ -4,11 +4,12 @@
 Anvil's `anvil_reorg` replaces the newest blocks with empty ones at depths 1 and 3, right after the relayer
 settled claims and votes in them (the API said `confirmed`) and the indexer applied their logs: the transactions in
 them are gone from the chain. Afterwards every badge, point and vote on chain is exactly once in the API's views, no
-claim is lost or issued twice, and the tallies the API shows are the governor's `proposalVotes`.
+claim is lost or issued twice, and the tallies the API shows are the governor's `proposalVotes`. A member's move to
+an own wallet taken out by a reorg is made again, and the custodial key lives until the move is final.
 
-Not at depth 12 yet: Anvil's reorg gives every replacement block the timestamp of the block it forks from, so the
-chain's clock goes back 24 s and a proposal opened in those seconds is pending again; the votes sent again revert
-(issue #19, left open)."""
+At depth 12, Anvil's reorg gives every replacement block the timestamp of the block it forks from, so the chain's
+clock goes back 24 s and the proposal, opened in those seconds, is pending again: the votes the relayer sends again
+(the same bytes) revert, and wait in the queue until voting opens again instead of failing."""
 
 from __future__ import annotations
 
@@ -17,13 +18,27 @@ import time
 
 import pytest
 from brownie import accounts, web3
+from eth_account import Account
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from backend.accounts.models import CustodialKey
+from backend.app import create_app
 from backend.claims.models import Claim, ClaimStatus
 from backend.governance.models import RelayStatus, Vote
+from backend.platform.config import ANVIL_DEV_KEY_1, Settings
 from backend.platform.models import IndexerCursor, OutboundTx, TxStatus
 from scripts.kyoso_suite import GovernanceSettings, deploy_suite
-from tests.backend.conftest import RELAYER_ADDRESS, Api, codes, organizer_with_event, wait_for
+from tests.backend.conftest import (
+    API_BASE,
+    RELAYER_ADDRESS,
+    Api,
+    codes,
+    organizer_with_event,
+    reverted_transactions,
+    wait_for,
+)
+from tests.backend.test_wallet_export import key_of, siwe_proof
 from tools.run_stack import BLOCK_TIME_S
 
 FOR, AGAINST = 1, 0
@@ -82,19 +97,47 @@ def claim(event: dict, member: Api, secret: str) -> int:
     return answer.json()["id"]
 
 
-@pytest.mark.parametrize("depth", [1, 3])
-def test_a_reorg_takes_nothing_lost_and_nothing_twice(client, suite, depth, caplog):
-    caplog.set_level(logging.WARNING)
+@pytest.fixture(scope="module")
+def client(suite, registry_dir, tmp_path_factory):
+    """One app (and database) for the module, so that the voting delay is waited for once (`ballot`). Its reverted
+    transactions are checked at its end: only the votes sent again at depth 12 into a proposal pending again."""
+    database = tmp_path_factory.mktemp("reorgs") / "kyoso.db"
+    settings = Settings(environment="test", database_url=f"sqlite:///{database}",
+                        rpc_url=web3.provider.endpoint_uri, deployments_dir=registry_dir, chain_id=31337,
+                        relayer_private_key=ANVIL_DEV_KEY_1, public_base_url="http://testserver")
+    with TestClient(create_app(settings), base_url=API_BASE) as test_client:
+        yield test_client
+    reverted = reverted_transactions(database)
+    assert {purpose for purpose, *_ in reverted} <= {"vote"}, reverted
+
+
+@pytest.fixture(scope="module")
+def ballot(client, suite):
+    """One proposal for the three depths, and BEFORE members with points for each depth, who vote in its test: the
+    voting delay (30 s of 2 s blocks) is waited for once."""
     organizer, _org, event = organizer_with_event(client)
-    voters = [Api(client) for _ in range(BEFORE)]
-    for member, secret in zip(voters, codes(organizer, event["id"], BEFORE)):
+    groups = [[Api(client) for _ in range(BEFORE)] for _ in DEPTHS]
+    for member, secret in zip(sum(groups, []), codes(organizer, event["id"], BEFORE * len(DEPTHS))):
         wait_for(lambda m=member, c=claim(event, member, secret): m.get(f"/claims/{c}").json()["status"]
                  == "confirmed", timeout=60, what="a voter's points")
-    proposal = voters[0].post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
-                                             "title_en": "A residents' exhibition space at Kanazawa Station"})
+    proposal = groups[0][0].post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
+                                                "title_en": "A residents' exhibition space at Kanazawa Station"})
     assert proposal.status_code == 202, proposal.text
     path = f"/proposals/{proposal.json()['id']}"
     wait_for(lambda: client.get(path).json()["state"] == "active", timeout=90, what="voting open")
+    return organizer, event, dict(zip(DEPTHS, groups)), proposal.json()
+
+
+# Depth 12 first: right after voting opened, so the reorg's older clock makes the proposal pending again
+DEPTHS = (12, 3, 1)
+
+
+@pytest.mark.parametrize("depth", [pytest.param(12, marks=pytest.mark.reverts_on_purpose), 3, 1])
+def test_a_reorg_takes_nothing_lost_and_nothing_twice(client, suite, ballot, depth, caplog):
+    caplog.set_level(logging.WARNING)
+    organizer, event, groups, proposal = ballot
+    voters, path, pid = groups[depth], f"/proposals/{proposal['id']}", int(proposal["proposal_id"])
+    against, for_, abstain = (int(v) for v in suite.governor.proposalVotes(pid))
 
     # claims and votes in flight; the reorg comes right after the relayer settled some of them in the newest block
     # and the indexer applied it
@@ -102,6 +145,7 @@ def test_a_reorg_takes_nothing_lost_and_nothing_twice(client, suite, depth, capl
     claims = [(m, claim(event, m, s)) for m, s in zip(late, codes(organizer, event["id"], DURING))]
     for voter, support in zip(voters, (FOR, FOR, AGAINST, FOR, AGAINST, FOR)):
         assert voter.post(f"{path}/votes", {"support": support}).status_code == 202
+    against, for_ = against + 20, for_ + 40
     orphaned: dict[str, str] = {}
     for _attempt in range(3):  # a block mined between the look and the reorg moves the target out of its reach
         target = wait_for(lambda: settled_and_indexed(client, web3.eth.block_number), timeout=60, interval=0.05,
@@ -118,30 +162,65 @@ def test_a_reorg_takes_nothing_lost_and_nothing_twice(client, suite, depth, capl
 
     members = voters + late
     addresses = [m.me()["wallet_address"] for m in members]
-    pid = int(proposal.json()["proposal_id"])
     # the chain first: what the reorg took out is sent again (the same nonce and bytes), and mined once
     wait_for(lambda: list(suite.badges.balanceOfBatch(addresses, [event["token_id"]] * len(members)))
              == [1] * len(members), timeout=120, what="every badge on chain again")
-    wait_for(lambda: [int(v) for v in suite.governor.proposalVotes(pid)] == [20, 40, 0], timeout=120,
-             what="every vote on chain again")  # against, for, abstain
+    wait_for(lambda: [int(v) for v in suite.governor.proposalVotes(pid)] == [against, for_, abstain], timeout=120,
+             what="every vote on chain again")
     assert all(suite.governor.hasVoted(pid, a) for a in addresses[:BEFORE])
     assert [suite.points.balanceOf(a) for a in addresses] == [10] * len(members)  # never issued twice
     for member, claim_id in claims:
         wait_for(lambda m=member, c=claim_id: m.get(f"/claims/{c}").json()["status"] == "confirmed", timeout=60,
                  what=f"claim {claim_id} confirmed again")
-    votes = select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal.json()["id"])
+    votes = select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal["id"],
+                                                         Vote.voter.in_(addresses[:BEFORE]))
     wait_for(lambda: count(client, votes.where(Vote.status == RelayStatus.confirmed)) == len(voters), timeout=60,
              what="every vote confirmed again")
 
     # the API's views: what the chain says, once
-    wait_for(lambda: client.get(path).json()["votes"] == {"for": 40, "against": 20, "abstain": 0}, timeout=60,
-             what="the tallies of the new branch")
+    wait_for(lambda: client.get(path).json()["votes"] == {"for": for_, "against": against, "abstain": abstain},
+             timeout=60, what="the tallies of the new branch")
     wait_for(lambda: all(len(m.get("/me/wallet").json()["badges"]) == 1 for m in members), timeout=60,
              what="every badge indexed once")
     assert [m.get("/me/wallet").json()["points"] for m in members] == [10] * len(members)
     with client.app.state.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Claim).where(
-            Claim.event_id == event["id"], Claim.status == ClaimStatus.confirmed)) == len(members)
+            Claim.recipient.in_(addresses), Claim.event_id == event["id"],
+            Claim.status == ClaimStatus.confirmed)) == len(members)
         assert session.scalar(votes) == len(voters)
     assert "left the chain" in caplog.text  # the relayer took its settlements back
     assert "reorg: the blocks after" in caplog.text  # and the indexer what it derived
+
+
+def test_a_move_to_an_own_wallet_taken_out_by_a_reorg_comes_back_and_the_key_lives_until_it_is_final(client, suite,
+                                                                                                       caplog):
+    caplog.set_level(logging.WARNING)
+    organizer, _org, event = organizer_with_event(client)
+    member = Api(client)
+    custodial = member.me()["wallet_address"]
+    (secret,) = codes(organizer, event["id"], 1)
+    wait_for(lambda c=claim(event, member, secret): member.get(f"/claims/{c}").json()["status"] == "confirmed",
+             timeout=60, what="the member's badge")
+    own = Account.create()
+    answer = member.post("/me/wallet/export", {"password": member.password, **siwe_proof(client, own)})
+    assert answer.status_code == 202, answer.text
+    wait_for(lambda: member.get("/me/wallet/export").json()["status"] == "done", timeout=60, what="moved")
+    with client.app.state.session_factory() as session:
+        move = session.scalars(select(OutboundTx).where(OutboundTx.purpose == "migrate")
+                               .order_by(OutboundTx.id.desc()).limit(1)).one()
+    wait_for(lambda: settled_and_indexed(client, move.block_number), timeout=60, what="the move indexed")
+
+    assert web3.provider.make_request("anvil_reorg", [web3.eth.block_number - move.block_number + 1, []]).get(
+        "error") is None
+    assert gone(move.tx_hash)
+    # sent again (the member's signature makes the same migration), and mined once more
+    wait_for(lambda: suite.badges.balanceOf(own.address, event["token_id"]) == 1, timeout=120,
+             what="the badge at the own wallet again")
+    assert suite.badges.balanceOf(custodial, event["token_id"]) == 0 and suite.points.balanceOf(own.address) == 10
+    wait_for(lambda: member.get("/me/wallet/export").json()["status"] == "done", timeout=60, what="moved again")
+    assert member.me()["wallet_address"] == own.address
+    assert "(migrate) left the chain" in caplog.text
+    with client.app.state.session_factory() as session:  # until the move is final, a reorg could undo it again
+        assert session.get(CustodialKey, member.me()["id"]) is not None
+    web3.provider.make_request("anvil_mine", [70, 0])  # Anvil finalizes a block once 64 more are on top of it
+    wait_for(lambda: key_of(client, member.me()["id"]) is None, timeout=30, what="the key destroyed once final")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from brownie import web3
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from siwe import SiweMessage
@@ -43,8 +44,15 @@ def test_export_moves_badges_points_and_votes_and_destroys_the_key(client, suite
     assert suite.badges.balanceOf(custodial, event["token_id"]) == 0 and suite.points.balanceOf(custodial) == 0
     me = member.me()
     assert me["wallet_address"] == own.address and me["wallet_kind"] == "own"
+    with client.app.state.session_factory() as session:  # a reorg could still hand the badges back to it
+        assert session.get(CustodialKey, me["id"]) is not None
+    web3.provider.make_request("anvil_mine", [70, 0])  # Anvil finalizes a block once 64 more are on top of it
+    wait_for(lambda: key_of(client, me["id"]) is None, timeout=30, what="the custodial key destroyed once final")
+
+
+def key_of(client, user_id: int) -> CustodialKey | None:
     with client.app.state.session_factory() as session:
-        assert session.get(CustodialKey, me["id"]) is None
+        return session.get(CustodialKey, user_id)
 
 
 def test_export_needs_the_password_and_a_valid_siwe_proof(client):
