@@ -117,9 +117,11 @@ def ballot(client, suite):
     voting delay (30 s of 2 s blocks) is waited for once."""
     organizer, _org, event = organizer_with_event(client)
     groups = [[Api(client) for _ in range(BEFORE)] for _ in DEPTHS]
-    for member, secret in zip(sum(groups, []), codes(organizer, event["id"], BEFORE * len(DEPTHS))):
-        wait_for(lambda m=member, c=claim(event, member, secret): m.get(f"/claims/{c}").json()["status"]
-                 == "confirmed", timeout=60, what="a voter's points")
+    voters = sum(groups, [])
+    claims = [claim(event, m, s) for m, s in zip(voters, codes(organizer, event["id"], len(voters)))]
+    for member, claim_id in zip(voters, claims):
+        wait_for(lambda m=member, c=claim_id: m.get(f"/claims/{c}").json()["status"] == "confirmed", timeout=60,
+                 what="a voter's points")
     proposal = groups[0][0].post("/proposals", {"kind": "text", "title_ja": "金沢駅に市民の展示スペースを",
                                                 "title_en": "A residents' exhibition space at Kanazawa Station"})
     assert proposal.status_code == 202, proposal.text
