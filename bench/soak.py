@@ -283,6 +283,7 @@ def verdict(stack: Stack, proxy: str, members, voters, events: list[dict], recor
         "wallet_views_equal_chain": sum(1 for (b, p), c in zip(views, on_chain_points) if b == 1 and p == c)
         == len(claimed),
         "claim_request_p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "claim_statuses": statuses(claim_records), "vote_statuses": statuses(vote_records),
         "votes": len(vote_records), "votes_accepted": len(accepted_votes), "votes_confirmed": confirmed_votes,
         "votes_lost": sum(1 for v in voted if not v),
         "votes_duplicated": max(0, against + for_ + abstain - POINTS * len(accepted_votes)) // POINTS,
@@ -298,6 +299,14 @@ def verdict(stack: Stack, proxy: str, members, voters, events: list[dict], recor
         "health_degraded_samples": probe.degraded, "health_problems_seen": sorted(probe.health_problems),
         "reverted_transactions": [list(r) for r in reverted],
     }
+
+
+def statuses(records: list[dict]) -> dict[str, int]:
+    """How many requests got each HTTP status (0: no answer)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[str(record["status"])] = counts.get(str(record["status"]), 0) + 1
+    return counts
 
 
 def main(argv: list[str] | None = None) -> dict:
