@@ -18,6 +18,7 @@ from sqlalchemy import select
 from backend.claims.models import Claim, ClaimStatus
 from backend.relayer import timing
 from tests.backend.conftest import Api, codes, organizer_with_event, wait_confirmed, wait_for
+from tests.backend.test_gas_limits import claim_with_codes as claim_all
 from tests.backend.test_gas_limits import mine, mining_paused, send_first, sent_by_relayer
 from tests.backend.test_siwe import contract_wallet_signature, eoa_signature, message_for
 
@@ -78,16 +79,6 @@ def hostile_member(client, kind: str) -> tuple[WalletMember, str]:
 def sign_ups(client, count: int) -> list[Api]:
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(lambda _: Api(client), range(count)))
-
-
-def claim_all(organizer: Api, event: dict, members: list[Api]) -> list[int]:
-    secrets = codes(organizer, event["id"], len(members))
-    with ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(lambda pair: pair[0].post(f"/events/{event['id']}/claims",
-                                                            {"method": "code", "secret": pair[1]}),
-                                  zip(members, secrets)))
-    assert [r.status_code for r in responses] == [202] * len(members), [r.text for r in responses]
-    return [r.json()["id"] for r in responses]
 
 
 def claim_once(organizer: Api, event: dict, member: Api):
